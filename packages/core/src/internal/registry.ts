@@ -1,0 +1,80 @@
+import { TidingsError } from '../errors.ts';
+import type { ResolvedOptions } from '../options.ts';
+import type { Connection, Transport } from './connection.ts';
+
+function bump(map: Map<string, number>, key: string | undefined, delta: number): void {
+  if (key === undefined) return;
+  const next = (map.get(key) ?? 0) + delta;
+  if (next <= 0) map.delete(key);
+  else map.set(key, next);
+}
+
+/**
+ * One registry across all transports: counts for the limits (total, per user, per address),
+ * a set per transport for heartbeats, and the topic index that fan-out walks, so a publish costs
+ * work only for the subscribers of its topic.
+ */
+export class Registry {
+  readonly byTopic: Map<string, Set<Connection>> = new Map();
+  readonly byTransport: Record<Transport, Set<Connection>> = { ws: new Set(), sse: new Set(), 'long-poll': new Set() };
+  readonly #perUser = new Map<string, number>();
+  readonly #perIp = new Map<string, number>();
+  readonly #options: ResolvedOptions;
+  #size = 0;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Takes a slot for the connection, or throws `too_many_connections` with Retry-After. */
+  admit(connection: Connection): void {
+    const o = this.#options;
+    const user = connection.principal.id;
+    const refuse = (what: string): never => {
+      throw new TidingsError('too_many_connections', `too many connections ${what}`, o.retryAfterS);
+    };
+    if (this.#size >= o.maxConnections) refuse('on this server');
+    if (user !== undefined && (this.#perUser.get(user) ?? 0) >= o.maxConnectionsPerUser) refuse('for this user');
+    if (connection.ip !== undefined && (this.#perIp.get(connection.ip) ?? 0) >= o.maxConnectionsPerIp) {
+      refuse('from this address');
+    }
+    this.#size++;
+    bump(this.#perUser, user, 1);
+    bump(this.#perIp, connection.ip, 1);
+    this.byTransport[connection.transport].add(connection);
+  }
+
+  /** Adds topics to the connection and the index. */
+  subscribe(connection: Connection, topics: Iterable<string>): void {
+    for (const topic of topics) {
+      if (connection.topics.has(topic)) continue;
+      connection.topics.add(topic);
+      let set = this.byTopic.get(topic);
+      if (!set) this.byTopic.set(topic, (set = new Set()));
+      set.add(connection);
+    }
+  }
+
+  /** Removes topics from the connection and the index. */
+  unsubscribe(connection: Connection, topics: Iterable<string>): void {
+    for (const topic of topics) {
+      if (!connection.topics.delete(topic)) continue;
+      const set = this.byTopic.get(topic);
+      set?.delete(connection);
+      if (set?.size === 0) this.byTopic.delete(topic);
+    }
+  }
+
+  /** Frees the connection's slot and index entries. Safe to call twice. */
+  remove(connection: Connection): void {
+    if (!this.byTransport[connection.transport].delete(connection)) return;
+    this.unsubscribe(connection, [...connection.topics]);
+    this.#size--;
+    bump(this.#perUser, connection.principal.id, -1);
+    bump(this.#perIp, connection.ip, -1);
+  }
+}

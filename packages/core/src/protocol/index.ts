@@ -1,0 +1,24 @@
+/**
+ * `@tidings/core/protocol`: the wire contract as code — message types, the codec, topic rules,
+ * error codes and SSE framing and parsing. Dependency-free; the client imports only this.
+ */
+export { CLOSE_CODES, ERROR_CODES, type ErrorCode, isErrorCode } from './codes.ts';
+export {
+  type DecodeResult,
+  decodeClientMessage,
+  encodeEnvelope,
+  encodeServerMessage,
+  toEventMessage,
+  toJson,
+} from './codec.ts';
+export {
+  type ClientMessage,
+  type CloseNotice,
+  DEFAULT_EVENT,
+  type Envelope,
+  type PollResponse,
+  type ServerMessage,
+} from './messages.ts';
+export { sseComment, sseControlFrame, sseEventFrame, sseOpening } from './sse.ts';
+export { createSseParser, type SseMessage, type SseParser, type SseParserHandlers } from './sse-parser.ts';
+export { isValidEventName, isValidTopic, MAX_TOPIC_LENGTH, parseTopicList } from './topics.ts';

@@ -1,0 +1,25 @@
+import { TidingsError } from '../errors.ts';
+import type { HubContext } from '../internal/hub-context.ts';
+import { jsonResponse, readBody } from '../internal/http.ts';
+import { isValidTopic } from '../protocol/topics.ts';
+
+/** `POST {base}/publish`: `{"topic","event"?,"data"}` from an authorized principal → `202 {"id"}`. */
+export async function handlePublish(ctx: HubContext, request: Request, url: URL): Promise<Response> {
+  const principal = await ctx.auth.authenticate(request, url);
+  const text = await readBody(request, ctx.options.maxMessageBytes);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new TidingsError('bad_request', 'body must be JSON');
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new TidingsError('bad_request', 'body must be a JSON object');
+  }
+  const { topic, event, data } = body as Record<string, unknown>;
+  if (!('data' in body)) throw new TidingsError('bad_request', 'data is required');
+  if (!isValidTopic(topic)) throw new TidingsError('bad_request', 'invalid topic name');
+  await ctx.auth.authorize(principal, [topic], 'publish');
+  const record = await ctx.publish(topic, data, event ?? undefined);
+  return jsonResponse(202, JSON.stringify({ id: record.id }));
+}

@@ -1,0 +1,45 @@
+import type { HubContext } from '../internal/hub-context.ts';
+import { createReadableStreamPort } from '../internal/readable-stream-port.ts';
+import { readCursor, readTopics } from '../internal/query.ts';
+import { SseConnection } from '../internal/sse-connection.ts';
+import { sseOpening } from '../protocol/sse.ts';
+import type { RequestContext } from '../stream-port.ts';
+
+function sseHeaders(): Headers {
+  return new Headers({
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    'x-accel-buffering': 'no',
+  });
+}
+
+/**
+ * `GET {base}/sse`: a 200 event stream. Resume from `Last-Event-ID` (what browsers send on
+ * reconnect) or `cursor`. Written through the adapter's direct StreamPort when there is one,
+ * otherwise through a ReadableStream answer.
+ */
+export async function handleSse(
+  ctx: HubContext,
+  request: Request,
+  url: URL,
+  context: RequestContext,
+): Promise<Response | undefined> {
+  const topics = readTopics(url, ctx.options.maxTopicsPerConnection, true);
+  const cursor = readCursor(request.headers.get('last-event-id') || url.searchParams.get('cursor'));
+  const principal = await ctx.auth.authenticate(request, url);
+  await ctx.auth.authorize(principal, topics, 'subscribe');
+  let connection: SseConnection | undefined;
+  const web = context.stream ? undefined : createReadableStreamPort(() => connection?.gone());
+  const port = context.stream ?? web!.port;
+  connection = new SseConnection(ctx, principal, context.clientAddress, port, ctx.options.maxBufferedBytes, ctx.options.sseRetryMs);
+  ctx.admit(connection);
+  const sse = connection;
+  request.signal.addEventListener('abort', () => sse.gone(), { once: true });
+  port.open(200, sseHeaders());
+  port.write(sseOpening(ctx.options.sseRetryMs));
+  ctx.start(sse, topics, cursor).catch((error) => {
+    ctx.options.onError?.(error);
+    sse.end('internal');
+  });
+  return web?.response();
+}
