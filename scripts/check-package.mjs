@@ -8,7 +8,10 @@ import { join } from 'node:path';
 const dir = mkdtempSync(join(tmpdir(), 'tidings-pack-'));
 try {
   execFileSync('pnpm', ['pack', '--pack-destination', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz')));
+  const tarball = join(
+    dir,
+    readdirSync(dir).find((f) => f.endsWith('.tgz')),
+  );
   execFileSync('publint', ['run', tarball, '--strict'], { stdio: 'inherit' });
   execFileSync('attw', [tarball, '--profile', 'esm-only', '--format', 'table-flipped'], { stdio: 'inherit' });
 } finally {

@@ -36,7 +36,11 @@ export interface Broker {
   /** Listens to the live stream; returns the function that stops listening. */
   subscribe(listener: BrokerListener): () => void;
   /** Retained events on any of `topics` with `seq` greater than `afterSeq` in `epoch`. */
-  readAfter(topics: readonly string[], epoch: string, afterSeq: number): HistoryResult | Promise<HistoryResult>;
+  readAfter(
+    topics: readonly string[],
+    epoch: string,
+    afterSeq: number,
+  ): HistoryResult | Promise<HistoryResult>;
   /** The current epoch and the highest seq issued (0 before the first event). */
   head(): BrokerHead;
   /** Releases what the broker holds. The hub calls it on `close()` only for a broker it created. */

@@ -1,10 +1,11 @@
 import { TidingsError } from './errors.ts';
-import { HubContext } from './internal/hub-context.ts';
 import { errorResponse } from './internal/http.ts';
+import { HubContext } from './internal/hub-context.ts';
 import { type HubOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { handleLongPoll } from './routes/long-poll.ts';
 import { handlePoll } from './routes/poll.ts';
 import { handlePublish } from './routes/publish.ts';
+import { ROUTE_NAMES, routeName } from './routes/route-name.ts';
 import { handleSse } from './routes/sse.ts';
 import { decideUpgrade, type UpgradeDecision } from './routes/ws.ts';
 import type { HubStats } from './stats.ts';
@@ -39,18 +40,14 @@ export interface Hub<T extends TopicMap = TopicMap> {
   readonly options: Readonly<ResolvedOptions>;
 }
 
-/** The routes, by last path segment. */
-const ROUTES = new Set(['poll', 'long-poll', 'sse', 'publish', 'ws']);
-
-function routeOf(url: URL): string {
-  const path = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-async function route(ctx: HubContext, request: Request, context: RequestContext): Promise<Response | undefined> {
+async function route(
+  ctx: HubContext,
+  request: Request,
+  context: RequestContext,
+): Promise<Response | undefined> {
   const url = new URL(request.url);
-  const name = routeOf(url);
-  if (!ROUTES.has(name)) throw new TidingsError('not_found', 'no such route');
+  const name = routeName(url.pathname);
+  if (!ROUTE_NAMES.has(name)) throw new TidingsError('not_found', 'no such route');
   if (ctx.draining) throw new TidingsError('unavailable', 'server is shutting down', ctx.options.retryAfterS);
   const method = request.method;
   if (name === 'publish') {

@@ -13,6 +13,7 @@ export { HUB_DEFAULTS, type HubOptions, type JwtOptions, type ResolvedOptions } 
 export type { Principal, TopicAction } from './principal.ts';
 export { CLOSE_CODES, ERROR_CODES, type ErrorCode } from './protocol/codes.ts';
 export type { Envelope, PollResponse } from './protocol/messages.ts';
+export { ROUTE_NAMES, routeName } from './routes/route-name.ts';
 export type { UpgradeDecision } from './routes/ws.ts';
 export type { SocketHandlers, SocketPort } from './socket-port.ts';
 export type { HubStats } from './stats.ts';

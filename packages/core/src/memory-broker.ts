@@ -66,7 +66,14 @@ export function createMemoryBroker(options: MemoryBrokerOptions = {}): Broker {
     publish(input: PublishInput): EventRecord {
       const now = Date.now();
       seq++;
-      const record = new EventRecord(seq, formatEventId(epoch, seq), input.topic, input.event, input.data, now);
+      const record = new EventRecord(
+        seq,
+        formatEventId(epoch, seq),
+        input.topic,
+        input.event,
+        input.data,
+        now,
+      );
       log.push(record);
       evict(now);
       for (const listener of listeners) listener.event(record);

@@ -30,7 +30,10 @@ export interface HubOptions {
    * Your own authentication: return a principal, or null to refuse with 401. Called with the
    * request and the token found in it (if any). Takes precedence over `jwt`. Default: off.
    */
-  authenticate?: (request: Request, token: string | undefined) => Principal | null | Promise<Principal | null>;
+  authenticate?: (
+    request: Request,
+    token: string | undefined,
+  ) => Principal | null | Promise<Principal | null>;
   /** Allow clients without any token (as an anonymous principal). Default false. */
   anonymous?: boolean;
   /** Name of a cookie that carries the token. Default: none (cookies are not read). */
@@ -141,7 +144,8 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
   const resolved = { ...HUB_DEFAULTS, ...options } as ResolvedOptions;
   for (const key of POSITIVE_INTEGERS) {
     const value = resolved[key];
-    if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`${key} must be a positive integer, got ${value}`);
+    if (!Number.isSafeInteger(value) || value <= 0)
+      throw new TypeError(`${key} must be a positive integer, got ${value}`);
   }
   if (!Number.isSafeInteger(resolved.retryAfterS) || resolved.retryAfterS < 0) {
     throw new TypeError('retryAfterS must be a non-negative integer');
@@ -157,18 +161,24 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     const length = typeof secret === 'string' ? new TextEncoder().encode(secret).length : secret?.length;
     if (!length || length < 32) throw new TypeError('jwt.secret must be at least 32 bytes');
     for (const alg of algorithms ?? ['HS256']) {
-      if (alg !== 'HS256' && alg !== 'HS384' && alg !== 'HS512') throw new TypeError(`unsupported jwt algorithm ${alg}`);
+      if (alg !== 'HS256' && alg !== 'HS384' && alg !== 'HS512')
+        throw new TypeError(`unsupported jwt algorithm ${alg}`);
     }
   }
   if (resolved.allowedOrigins) {
     for (const origin of resolved.allowedOrigins) {
-      if (typeof origin !== 'string' || (origin !== 'null' && !/^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(origin))) {
+      if (
+        typeof origin !== 'string' ||
+        (origin !== 'null' && !/^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(origin))
+      ) {
         throw new TypeError(`allowedOrigins entries must be origins like https://example.com, got ${origin}`);
       }
     }
   }
   if (resolved.broker && (options.retentionCount !== undefined || options.retentionMs !== undefined)) {
-    throw new TypeError('retentionCount and retentionMs configure the in-memory broker; set retention on your broker instead');
+    throw new TypeError(
+      'retentionCount and retentionMs configure the in-memory broker; set retention on your broker instead',
+    );
   }
   return resolved;
 }

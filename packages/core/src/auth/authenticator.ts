@@ -36,11 +36,16 @@ export function createAuthenticator(options: ResolvedOptions): Authenticator {
       if (token !== undefined && options.jwt) return verifyJwt(token, options.jwt);
       // With no token scheme configured a stray Authorization header (meant for the app) is ignored.
       if (options.anonymous) return {};
-      throw new TidingsError('unauthorized', token === undefined ? 'authentication required' : 'invalid or expired token');
+      throw new TidingsError(
+        'unauthorized',
+        token === undefined ? 'authentication required' : 'invalid or expired token',
+      );
     },
     async authorize(principal, topics, action) {
       for (const topic of topics) {
-        const allowed = options.authorize ? await options.authorize(principal, topic, action) : action === 'subscribe';
+        const allowed = options.authorize
+          ? await options.authorize(principal, topic, action)
+          : action === 'subscribe';
         if (!allowed) throw new TidingsError('forbidden', `not allowed to ${action} on this topic`);
       }
     },

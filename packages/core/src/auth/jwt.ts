@@ -16,7 +16,11 @@ function keyBytes(secret: string | Uint8Array): Uint8Array<ArrayBuffer> {
   return typeof secret === 'string' ? encoder.encode(secret) : new Uint8Array(secret);
 }
 
-async function importKey(secret: string | Uint8Array, alg: JwtAlgorithm, usage: 'sign' | 'verify'): Promise<CryptoKey> {
+async function importKey(
+  secret: string | Uint8Array,
+  alg: JwtAlgorithm,
+  usage: 'sign' | 'verify',
+): Promise<CryptoKey> {
   return crypto.subtle.importKey('raw', keyBytes(secret), { name: 'HMAC', hash: HASH[alg] }, false, [usage]);
 }
 
@@ -24,7 +28,9 @@ function parseJson(bytes: Uint8Array | undefined): Record<string, unknown> | und
   if (!bytes) return undefined;
   try {
     const value: unknown = JSON.parse(decoder.decode(bytes));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -40,7 +46,11 @@ const invalid = (): TidingsError => new TidingsError('unauthorized', 'invalid or
  * algorithm outside `options.algorithms`, malformed tokens, and failed `exp`/`nbf`/`aud`/`iss`
  * checks all throw the same `unauthorized` TidingsError.
  */
-export async function verifyJwt(token: string, options: JwtOptions, now: number = Date.now()): Promise<Principal> {
+export async function verifyJwt(
+  token: string,
+  options: JwtOptions,
+  now: number = Date.now(),
+): Promise<Principal> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid();
   const parts = token.split('.');
   if (parts.length !== 3) throw invalid();

@@ -11,7 +11,9 @@ function fromCookie(header: string | null, name: string): string | undefined {
     if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
     const raw = part.slice(eq + 1).trim();
     try {
-      return decodeURIComponent(raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw) || undefined;
+      return (
+        decodeURIComponent(raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1) : raw) || undefined
+      );
     } catch {
       return undefined;
     }

@@ -5,9 +5,9 @@ import type { EventPosition } from '../event-id.ts';
 import type { EventRecord } from '../event-record.ts';
 import { createMemoryBroker } from '../memory-broker.ts';
 import type { ResolvedOptions } from '../options.ts';
-import { isValidEventName, isValidTopic } from '../protocol/topics.ts';
 import { toJson } from '../protocol/codec.ts';
 import { DEFAULT_EVENT } from '../protocol/messages.ts';
+import { isValidEventName, isValidTopic } from '../protocol/topics.ts';
 import type { HubStats } from '../stats.ts';
 import type { Connection, ConnectionOwner } from './connection.ts';
 import { Registry } from './registry.ts';
@@ -45,7 +45,8 @@ export class HubContext implements ConnectionOwner {
     this.options = options;
     this.#ownsBroker = !options.broker;
     this.broker =
-      options.broker ?? createMemoryBroker({ retentionCount: options.retentionCount, retentionMs: options.retentionMs });
+      options.broker ??
+      createMemoryBroker({ retentionCount: options.retentionCount, retentionMs: options.retentionMs });
     this.registry = new Registry(options);
     this.auth = createAuthenticator(options);
     const sweep = (set: Set<Connection>) => () => {
@@ -75,7 +76,8 @@ export class HubContext implements ConnectionOwner {
 
   /** Takes a limit slot and starts the shared timer. Throws 429/503 when refused. */
   admit(connection: Connection): void {
-    if (this.draining) throw new TidingsError('unavailable', 'server is shutting down', this.options.retryAfterS);
+    if (this.draining)
+      throw new TidingsError('unavailable', 'server is shutting down', this.options.retryAfterS);
     this.registry.admit(connection);
     this.ticker.start();
     this.ticker.schedule(connection);
@@ -106,7 +108,11 @@ export class HubContext implements ConnectionOwner {
    * Subscribes the connection to `topics` and replays what it missed after `cursor`, with live
    * events held back until the replay is written. Without a cursor the connection starts at head.
    */
-  async start(connection: Connection, topics: readonly string[], cursor: EventPosition | undefined): Promise<void> {
+  async start(
+    connection: Connection,
+    topics: readonly string[],
+    cursor: EventPosition | undefined,
+  ): Promise<void> {
     connection.pending ??= [];
     this.registry.subscribe(connection, topics);
     if (!cursor) {
@@ -122,7 +128,11 @@ export class HubContext implements ConnectionOwner {
   }
 
   /** Adds topics to a live connection, replaying them after `cursor` when one is given. */
-  async addTopics(connection: Connection, topics: readonly string[], cursor: EventPosition | undefined): Promise<void> {
+  async addTopics(
+    connection: Connection,
+    topics: readonly string[],
+    cursor: EventPosition | undefined,
+  ): Promise<void> {
     const fresh = topics.filter((t) => !connection.topics.has(t));
     if (fresh.length === 0) return;
     connection.pending ??= [];
@@ -145,7 +155,10 @@ export class HubContext implements ConnectionOwner {
     const json = toJson(data);
     if (json === undefined) throw new TidingsError('bad_request', 'data must be JSON-serialisable');
     // Characters are at most 3 UTF-8 bytes each, so short data skips the encode entirely.
-    if (json.length * 3 > this.options.maxMessageBytes && encoder.encode(json).length > this.options.maxMessageBytes) {
+    if (
+      json.length * 3 > this.options.maxMessageBytes &&
+      encoder.encode(json).length > this.options.maxMessageBytes
+    ) {
       throw new TidingsError('payload_too_large', `data over ${this.options.maxMessageBytes} bytes`);
     }
     let record: EventRecord;
@@ -176,7 +189,12 @@ export class HubContext implements ConnectionOwner {
   stats(): HubStats {
     const t = this.registry.byTransport;
     return {
-      connections: { total: this.registry.size, ws: t.ws.size, sse: t.sse.size, longPoll: t['long-poll'].size },
+      connections: {
+        total: this.registry.size,
+        ws: t.ws.size,
+        sse: t.sse.size,
+        longPoll: t['long-poll'].size,
+      },
       topics: this.registry.byTopic.size,
       published: this.#published,
       delivered: this.#delivered,

@@ -1,6 +1,6 @@
 import type { BrokerHead } from '../broker.ts';
-import type { EventRecord } from '../event-record.ts';
 import { formatEventId } from '../event-id.ts';
+import type { EventRecord } from '../event-record.ts';
 import type { Principal } from '../principal.ts';
 import { Connection, type ConnectionOwner, type EndReason } from './connection.ts';
 import { jsonResponse } from './http.ts';
@@ -70,7 +70,12 @@ export class LongPollConnection extends Connection {
   }
 
   protected writeReset(head: BrokerHead): void {
-    this.#finish(jsonResponse(200, JSON.stringify({ events: [], cursor: formatEventId(head.epoch, head.seq), reset: true })));
+    this.#finish(
+      jsonResponse(
+        200,
+        JSON.stringify({ events: [], cursor: formatEventId(head.epoch, head.seq), reset: true }),
+      ),
+    );
   }
 
   /** Answers with everything batched so far. */
@@ -106,4 +111,3 @@ export class LongPollConnection extends Connection {
     this.#resolve(response);
   }
 }
-

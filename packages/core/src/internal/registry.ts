@@ -16,7 +16,11 @@ function bump(map: Map<string, number>, key: string | undefined, delta: number):
  */
 export class Registry {
   readonly byTopic: Map<string, Set<Connection>> = new Map();
-  readonly byTransport: Record<Transport, Set<Connection>> = { ws: new Set(), sse: new Set(), 'long-poll': new Set() };
+  readonly byTransport: Record<Transport, Set<Connection>> = {
+    ws: new Set(),
+    sse: new Set(),
+    'long-poll': new Set(),
+  };
   readonly #perUser = new Map<string, number>();
   readonly #perIp = new Map<string, number>();
   readonly #options: ResolvedOptions;
@@ -38,7 +42,8 @@ export class Registry {
       throw new TidingsError('too_many_connections', `too many connections ${what}`, o.retryAfterS);
     };
     if (this.#size >= o.maxConnections) refuse('on this server');
-    if (user !== undefined && (this.#perUser.get(user) ?? 0) >= o.maxConnectionsPerUser) refuse('for this user');
+    if (user !== undefined && (this.#perUser.get(user) ?? 0) >= o.maxConnectionsPerUser)
+      refuse('for this user');
     if (connection.ip !== undefined && (this.#perIp.get(connection.ip) ?? 0) >= o.maxConnectionsPerIp) {
       refuse('from this address');
     }
@@ -54,7 +59,10 @@ export class Registry {
       if (connection.topics.has(topic)) continue;
       connection.topics.add(topic);
       let set = this.byTopic.get(topic);
-      if (!set) this.byTopic.set(topic, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.byTopic.set(topic, set);
+      }
       set.add(connection);
     }
   }

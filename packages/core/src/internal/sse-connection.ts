@@ -1,6 +1,6 @@
 import type { BrokerHead } from '../broker.ts';
-import type { EventRecord } from '../event-record.ts';
 import { formatEventId } from '../event-id.ts';
+import type { EventRecord } from '../event-record.ts';
 import type { Principal } from '../principal.ts';
 import { sseComment, sseControlFrame } from '../protocol/sse.ts';
 import type { StreamPort } from '../stream-port.ts';

@@ -48,7 +48,10 @@ export class Ticker {
     if (at === undefined) return;
     const slot = Math.max(Math.ceil(at / this.#tickMs), this.#lastSlot + 1);
     let bucket = this.#wheel.get(slot);
-    if (!bucket) this.#wheel.set(slot, (bucket = new Set()));
+    if (!bucket) {
+      bucket = new Set();
+      this.#wheel.set(slot, bucket);
+    }
     bucket.add(connection);
     connection.wheelSlot = slot;
   }

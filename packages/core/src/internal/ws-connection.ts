@@ -1,9 +1,9 @@
 import type { BrokerHead } from '../broker.ts';
-import type { EventRecord } from '../event-record.ts';
 import { formatEventId } from '../event-id.ts';
+import type { EventRecord } from '../event-record.ts';
 import type { Principal } from '../principal.ts';
-import { CLOSE_CODES, ERROR_CODES } from '../protocol/codes.ts';
 import { encodeServerMessage } from '../protocol/codec.ts';
+import { CLOSE_CODES, ERROR_CODES } from '../protocol/codes.ts';
 import type { ServerMessage } from '../protocol/messages.ts';
 import type { SocketPort } from '../socket-port.ts';
 import { Connection, type ConnectionOwner, type EndReason } from './connection.ts';
@@ -24,7 +24,12 @@ export class WsConnection extends Connection {
   queue: Promise<void> = Promise.resolve();
   readonly #maxBufferedBytes: number;
 
-  constructor(owner: ConnectionOwner, principal: Principal, ip: string | undefined, maxBufferedBytes: number) {
+  constructor(
+    owner: ConnectionOwner,
+    principal: Principal,
+    ip: string | undefined,
+    maxBufferedBytes: number,
+  ) {
     super(owner, principal, ip);
     this.#maxBufferedBytes = maxBufferedBytes;
   }
@@ -78,7 +83,11 @@ export class WsConnection extends Connection {
     if (this.closed) return;
     this.closed = true;
     const code =
-      reason === 'normal' ? CLOSE_CODES.normal : reason === 'shutdown' ? CLOSE_CODES.goingAway : ERROR_CODES[reason].close;
+      reason === 'normal'
+        ? CLOSE_CODES.normal
+        : reason === 'shutdown'
+          ? CLOSE_CODES.goingAway
+          : ERROR_CODES[reason].close;
     // The slot is freed when the adapter reports the socket closed, so `close()` waits for the handshake.
     this.port?.close(code, reason === 'normal' ? '' : reason);
     if (!this.port) this.owner.release(this);

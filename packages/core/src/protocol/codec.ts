@@ -65,7 +65,8 @@ export function decodeClientMessage(text: string, maxTopics: number): DecodeResu
   if (!isRecord(value)) return { ok: false, reason: 'message must be a JSON object' };
   const ref = readRef(value);
   if (ref === false) return { ok: false, reason: 'ref must be a string of at most 128 characters' };
-  const fail = (reason: string): DecodeResult => (ref === undefined ? { ok: false, reason } : { ok: false, reason, ref });
+  const fail = (reason: string): DecodeResult =>
+    ref === undefined ? { ok: false, reason } : { ok: false, reason, ref };
   switch (value.type) {
     case 'ping':
     case 'pong':

@@ -2,7 +2,7 @@
  * `@tidings/core/protocol`: the wire contract as code — message types, the codec, topic rules,
  * error codes and SSE framing and parsing. Dependency-free; the client imports only this.
  */
-export { CLOSE_CODES, ERROR_CODES, type ErrorCode, isErrorCode } from './codes.ts';
+
 export {
   type DecodeResult,
   decodeClientMessage,
@@ -11,6 +11,7 @@ export {
   toEventMessage,
   toJson,
 } from './codec.ts';
+export { CLOSE_CODES, ERROR_CODES, type ErrorCode, isErrorCode } from './codes.ts';
 export {
   type ClientMessage,
   type CloseNotice,

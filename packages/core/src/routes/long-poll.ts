@@ -9,7 +9,12 @@ import type { RequestContext } from '../stream-port.ts';
  * connection, within the limits) until one arrives or the timeout passes. Aborting the request
  * frees the slot at once.
  */
-export async function handleLongPoll(ctx: HubContext, request: Request, url: URL, context: RequestContext): Promise<Response> {
+export async function handleLongPoll(
+  ctx: HubContext,
+  request: Request,
+  url: URL,
+  context: RequestContext,
+): Promise<Response> {
   const topics = readTopics(url, ctx.options.maxTopicsPerConnection, true);
   const cursor = readCursor(url.searchParams.get('cursor'));
   const waitMs = readTimeoutMs(url, ctx.options.longPollTimeoutS, ctx.options.longPollMaxTimeoutS);

@@ -1,6 +1,6 @@
 import { formatEventId } from '../event-id.ts';
-import type { HubContext } from '../internal/hub-context.ts';
 import { jsonResponse } from '../internal/http.ts';
+import type { HubContext } from '../internal/hub-context.ts';
 import { pollBody } from '../internal/long-poll-connection.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 

@@ -1,6 +1,6 @@
 import { TidingsError } from '../errors.ts';
-import type { HubContext } from '../internal/hub-context.ts';
 import { jsonResponse, readBody } from '../internal/http.ts';
+import type { HubContext } from '../internal/hub-context.ts';
 import { isValidTopic } from '../protocol/topics.ts';
 
 /** `POST {base}/publish`: `{"topic","event"?,"data"}` from an authorized principal → `202 {"id"}`. */

@@ -1,6 +1,6 @@
 import type { HubContext } from '../internal/hub-context.ts';
-import { createReadableStreamPort } from '../internal/readable-stream-port.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
+import { createReadableStreamPort } from '../internal/readable-stream-port.ts';
 import { SseConnection } from '../internal/sse-connection.ts';
 import { sseOpening } from '../protocol/sse.ts';
 import type { RequestContext } from '../stream-port.ts';
@@ -31,7 +31,14 @@ export async function handleSse(
   let connection: SseConnection | undefined;
   const web = context.stream ? undefined : createReadableStreamPort(() => connection?.gone());
   const port = context.stream ?? web!.port;
-  connection = new SseConnection(ctx, principal, context.clientAddress, port, ctx.options.maxBufferedBytes, ctx.options.sseRetryMs);
+  connection = new SseConnection(
+    ctx,
+    principal,
+    context.clientAddress,
+    port,
+    ctx.options.maxBufferedBytes,
+    ctx.options.sseRetryMs,
+  );
   ctx.admit(connection);
   const sse = connection;
   request.signal.addEventListener('abort', () => sse.gone(), { once: true });

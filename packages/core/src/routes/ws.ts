@@ -1,7 +1,7 @@
 import { TidingsError } from '../errors.ts';
 import { formatEventId } from '../event-id.ts';
-import type { HubContext } from '../internal/hub-context.ts';
 import { errorResponse } from '../internal/http.ts';
+import type { HubContext } from '../internal/hub-context.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 import { WsConnection } from '../internal/ws-connection.ts';
 import { decodeClientMessage } from '../protocol/codec.ts';
@@ -21,7 +21,11 @@ export type UpgradeDecision =
 function fail(connection: WsConnection, ctx: HubContext, error: unknown, ref?: string): void {
   const e = error instanceof TidingsError ? error : new TidingsError('internal', 'internal error');
   if (!(error instanceof TidingsError)) ctx.options.onError?.(error);
-  connection.send(ref === undefined ? { type: 'error', code: e.code, message: e.message } : { type: 'error', code: e.code, message: e.message, ref });
+  connection.send(
+    ref === undefined
+      ? { type: 'error', code: e.code, message: e.message }
+      : { type: 'error', code: e.code, message: e.message, ref },
+  );
 }
 
 function strike(connection: WsConnection, ctx: HubContext): boolean {
@@ -44,7 +48,10 @@ async function run(ctx: HubContext, connection: WsConnection, message: ClientMes
     case 'subscribe': {
       const fresh = message.topics.filter((t) => !connection.topics.has(t));
       if (connection.topics.size + fresh.length > ctx.options.maxTopicsPerConnection) {
-        throw new TidingsError('bad_request', `at most ${ctx.options.maxTopicsPerConnection} topics per connection`);
+        throw new TidingsError(
+          'bad_request',
+          `at most ${ctx.options.maxTopicsPerConnection} topics per connection`,
+        );
       }
       const cursor = readCursor(message.cursor);
       await ctx.auth.authorize(connection.principal, fresh, 'subscribe');
@@ -74,7 +81,8 @@ function handlers(ctx: HubContext, connection: WsConnection): SocketHandlers {
       if (connection.closed) return;
       connection.alive();
       if (binary) {
-        if (!strike(connection, ctx)) fail(connection, ctx, new TidingsError('bad_request', 'binary frames are not supported'));
+        if (!strike(connection, ctx))
+          fail(connection, ctx, new TidingsError('bad_request', 'binary frames are not supported'));
         return;
       }
       // A string of n UTF-16 units is at least n bytes: over the limit in units is over it in bytes.
@@ -84,7 +92,8 @@ function handlers(ctx: HubContext, connection: WsConnection): SocketHandlers {
       }
       const decoded = decodeClientMessage(data, ctx.options.maxTopicsPerConnection);
       if (!decoded.ok) {
-        if (!strike(connection, ctx)) fail(connection, ctx, new TidingsError('bad_request', decoded.reason), decoded.ref);
+        if (!strike(connection, ctx))
+          fail(connection, ctx, new TidingsError('bad_request', decoded.reason), decoded.ref);
         return;
       }
       const message = decoded.message;
@@ -105,9 +114,14 @@ function handlers(ctx: HubContext, connection: WsConnection): SocketHandlers {
 }
 
 /** Decides a WebSocket upgrade: method, topics, cursor, origin, token, permissions and limits. */
-export async function decideUpgrade(ctx: HubContext, request: Request, context: RequestContext = {}): Promise<UpgradeDecision> {
+export async function decideUpgrade(
+  ctx: HubContext,
+  request: Request,
+  context: RequestContext = {},
+): Promise<UpgradeDecision> {
   try {
-    if (ctx.draining) throw new TidingsError('unavailable', 'server is shutting down', ctx.options.retryAfterS);
+    if (ctx.draining)
+      throw new TidingsError('unavailable', 'server is shutting down', ctx.options.retryAfterS);
     if (request.method !== 'GET') throw new TidingsError('method_not_allowed', 'use GET');
     const url = new URL(request.url);
     const topics = readTopics(url, ctx.options.maxTopicsPerConnection, false);

@@ -1,0 +1,24 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Hub } from '@tidings/core';
+import { createNodeStreamPort } from './node-stream-port.ts';
+import { toRequest } from './to-request.ts';
+import { writeResponse } from './write-response.ts';
+
+/** A Node request listener that answers the hub's HTTP routes. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * Answers the hub's HTTP routes on Node: the request is converted once, SSE goes through the direct
+ * stream port, and everything else is written with `writeResponse`. The route is the last segment
+ * of `req.url`, so the handler works mounted under any base path.
+ */
+export function createNodeHandler(hub: Hub): NodeHandler {
+  return async (req, res) => {
+    const request = toRequest(req, res);
+    const response = await hub.handle(request, {
+      clientAddress: req.socket.remoteAddress ?? '',
+      stream: createNodeStreamPort(res),
+    });
+    if (response) await writeResponse(res, response);
+  };
+}

@@ -1,0 +1,12 @@
+/**
+ * `@tidings/node`: the Node bridge shared by the Express and Koa adapters, and usable with a bare
+ * `node:http` server. Converts requests, writes answers with backpressure, takes the fast path for
+ * SSE and WebSocket fan-out, and handles WebSocket upgrades with `ws`.
+ */
+export { corkForTick } from './cork.ts';
+export { createNodeHandler, type NodeHandler } from './create-node-handler.ts';
+export { createNodeStreamPort } from './node-stream-port.ts';
+export { type Served, type ServeOptions, serve } from './serve.ts';
+export { toRequest } from './to-request.ts';
+export { type AttachWebSocketOptions, attachWebSocket, type WebSocketAttachment } from './websocket.ts';
+export { writeResponse } from './write-response.ts';
