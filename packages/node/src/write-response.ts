@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { RESPONSE_TEXT } from '@tidings/core';
 
 /**
  * Writes a Fetch `Response` to a ServerResponse: status and headers in one `writeHead`, a body
@@ -11,6 +12,13 @@ export async function writeResponse(res: ServerResponse, response: Response): Pr
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
+  const text = (response as Response & { [RESPONSE_TEXT]?: string })[RESPONSE_TEXT];
+  if (typeof text === 'string') {
+    // The hub's JSON answers (every poll) come with their text: one write, no stream to read.
+    headers['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers).end(text);
+    return;
+  }
   if (!response.body) {
     res.writeHead(response.status, headers).end();
     return;

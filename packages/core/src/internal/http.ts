@@ -2,9 +2,21 @@ import { TidingsError } from '../errors.ts';
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 
+/**
+ * JSON answers carry their body text under this symbol too, so a bridge that has a faster way to
+ * write a string (Node's `res.end`) can skip reading the Response body stream. Registered with
+ * `Symbol.for` so it matches across copies of the package.
+ */
+export const RESPONSE_TEXT: unique symbol = Symbol.for('tidings.response-text') as never;
+
 /** A JSON answer from already-serialised text. */
 export function jsonResponse(status: number, body: string, extra?: Record<string, string>): Response {
-  return new Response(body, { status, headers: extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS });
+  const response = new Response(body, {
+    status,
+    headers: extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS,
+  });
+  (response as Response & { [RESPONSE_TEXT]?: string })[RESPONSE_TEXT] = body;
+  return response;
 }
 
 /**
