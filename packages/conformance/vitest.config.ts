@@ -1,4 +1,7 @@
 import { defineProject } from 'vitest/config';
 import { sourceResolve } from '../../vitest.shared.ts';
 
-export default defineProject({ ...sourceResolve, test: { name: 'conformance', include: ['test/**/*.test.ts'] } });
+export default defineProject({
+  ...sourceResolve,
+  test: { name: 'conformance', include: ['test/**/*.test.ts'] },
+});

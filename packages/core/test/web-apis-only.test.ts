@@ -8,7 +8,11 @@ const biome = join(root, 'node_modules/.bin/biome');
 
 function lint(path: string): { ok: boolean; output: string } {
   try {
-    const output = execFileSync(biome, ['lint', '--max-diagnostics=50', path], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    const output = execFileSync(biome, ['lint', '--max-diagnostics=50', path], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
     return { ok: true, output };
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string };
@@ -26,7 +30,10 @@ describe('packages/core uses Web APIs only', () => {
   it('the rule is in force: a node: import added to core/src fails lint', () => {
     const dir = mkdtempSync(join(root, 'packages/core/src/.lint-probe-'));
     try {
-      writeFileSync(join(dir, 'probe.ts'), "import { setTimeout } from 'node:timers';\nexport const probe = setTimeout;\n");
+      writeFileSync(
+        join(dir, 'probe.ts'),
+        "import { setTimeout } from 'node:timers';\nexport const probe = setTimeout;\n",
+      );
       const result = lint(dir);
       expect(result.ok).toBe(false);
       expect(result.output).toContain('noNodejsModules');

@@ -36,6 +36,7 @@ export class HubContext implements ConnectionOwner {
   readonly #answerQueue = new Set<{ answer(): void }>();
   #answerScheduled = false;
   #idle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
   #published = 0;
   #delivered = 0;
   #dropped = 0;
@@ -203,9 +204,16 @@ export class HubContext implements ConnectionOwner {
     };
   }
 
-  /** Ends every connection and waits for them to go, up to the drain timeout. */
-  async close(): Promise<void> {
-    if (this.draining) return;
+  /**
+   * Ends every connection and waits for them to go, up to the drain timeout. Every call gets the
+   * same drain: a second `close()` used to resolve at once, before the connections were gone.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#drain();
+    return this.#closing;
+  }
+
+  async #drain(): Promise<void> {
     this.draining = true;
     const idle = new Promise<void>((resolve) => {
       this.#idle = resolve;

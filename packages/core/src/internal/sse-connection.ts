@@ -48,8 +48,11 @@ export class SseConnection extends Connection {
     this.#send(sseControlFrame('reset', JSON.stringify({ cursor: id }), id));
   }
 
-  /** Heartbeat comment. */
-  ping(): void {
+  /**
+   * Heartbeat comment. Named `heartbeat` because the hub's shared sweep calls that method on every
+   * connection of a transport (it was `ping`, so the SSE sweep threw and no `: ping` ever went out).
+   */
+  heartbeat(): void {
     if (!this.closed) this.#send(PING);
   }
 

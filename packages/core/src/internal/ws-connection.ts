@@ -22,6 +22,8 @@ export class WsConnection extends Connection {
   publishCount = 0;
   /** Messages are handled one after another, so a subscribe's replay finishes before the next message. */
   queue: Promise<void> = Promise.resolve();
+  /** The close owed to a socket the hub ended before the adapter accepted it (see `accept` in routes/ws.ts). */
+  endedBeforeAccept: { code: number; reason: string } | undefined;
   readonly #maxBufferedBytes: number;
 
   constructor(
@@ -90,7 +92,10 @@ export class WsConnection extends Connection {
           : ERROR_CODES[reason].close;
     // The slot is freed when the adapter reports the socket closed, so `close()` waits for the handshake.
     this.port?.close(code, reason === 'normal' ? '' : reason);
-    if (!this.port) this.owner.release(this);
+    if (!this.port) {
+      this.endedBeforeAccept = { code, reason: reason === 'normal' ? '' : reason };
+      this.owner.release(this);
+    }
   }
 
   /** The socket closed. */

@@ -63,6 +63,9 @@ export function createSseParser(handlers: SseParserHandlers): SseParser {
 
   return {
     push(chunk: string): void {
+      // An empty chunk (a streaming TextDecoder returns one for a lone partial UTF-8 sequence) must
+      // not clear `pendingCr`: the LF of a CRLF split around it would otherwise end a second line.
+      if (chunk === '') return;
       let text = chunk;
       if (first && text.length > 0) {
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

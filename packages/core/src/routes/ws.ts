@@ -5,6 +5,7 @@ import type { HubContext } from '../internal/hub-context.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 import { WsConnection } from '../internal/ws-connection.ts';
 import { decodeClientMessage } from '../protocol/codec.ts';
+import { CLOSE_CODES } from '../protocol/codes.ts';
 import type { ClientMessage } from '../protocol/messages.ts';
 import type { SocketHandlers, SocketPort } from '../socket-port.ts';
 import type { RequestContext } from '../stream-port.ts';
@@ -133,6 +134,17 @@ export async function decideUpgrade(
     return {
       accepted: true,
       accept(port) {
+        // Ended between the decision and the upgrade (shutdown, token expiry): its slot is already
+        // free, so close the new socket at once. Subscribing it here would leave a dead entry in the
+        // topic index and a socket nobody ever closes.
+        if (connection.closed) {
+          const { code, reason } = connection.endedBeforeAccept ?? {
+            code: CLOSE_CODES.goingAway,
+            reason: 'shutdown',
+          };
+          port.close(code, reason);
+          return { message() {}, pong() {}, closed() {} };
+        }
         connection.port = port;
         const head = ctx.head();
         connection.send({

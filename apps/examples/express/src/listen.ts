@@ -1,0 +1,50 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type AppOptions, type BuiltApp, buildApp } from './app.ts';
+
+/** Options of `listen`: the app's options plus where to listen. */
+export interface ListenOptions extends AppOptions {
+  /** Default 3000; 0 picks a free port. */
+  port?: number;
+  /** Default `127.0.0.1`: the demo is not exposed to the network unless you ask for it. */
+  host?: string;
+}
+
+/** A running app. */
+export interface Running extends BuiltApp {
+  server: Server;
+  /** e.g. `http://127.0.0.1:3000` */
+  url: string;
+  /** Drains tidings (WebSockets get 1001, SSE a `close` event, long polls their answer), then stops the server. */
+  close(): Promise<void>;
+}
+
+/** Builds the app and starts it; resolves once the port is open. */
+export async function listen(options: ListenOptions): Promise<Running> {
+  const built = buildApp(options);
+  const server = createServer(built.app);
+  // WebSockets arrive as `upgrade` events on the server, which Express never sees.
+  const ws = built.realtime.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { address, port, family } = server.address() as AddressInfo;
+  const host = family === 'IPv6' ? `[${address}]` : address;
+  return {
+    ...built,
+    server,
+    url: `http://${host}:${port}`,
+    async close() {
+      await built.hub.close();
+      ws.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { listen, type Running } from '../src/listen.ts';
+
+let running: Running;
+let browser: Browser;
+
+// Chromium's start and the short poll's 2 s interval make this slower than an in-process test.
+const SLOW_MS = 20_000;
+
+beforeAll(async () => {
+  running = await listen({ secret: 'a-test-secret-of-at-least-32-bytes!!', port: 0, host: '127.0.0.1' });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, SLOW_MS);
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.close();
+});
+
+const PANELS = ['short-poll', 'long-poll', 'sse', 'websocket'];
+
+it('shows a note added on the page arriving in all four panels', { timeout: SLOW_MS }, async () => {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(running.url);
+
+  // Every panel has made its first request and its connection is live before the note is sent.
+  for (const id of PANELS) await page.locator(`#${id}[data-state="open"]`).waitFor({ timeout: 8000 });
+  await expect
+    .poll(() => running.hub.stats().connections, { timeout: 8000 })
+    .toMatchObject({ ws: 1, sse: 1, longPoll: 1 });
+
+  await page.getByLabel('New note').fill('seen by every transport');
+  await page.getByRole('button', { name: 'Add note' }).click();
+
+  for (const id of PANELS) {
+    const panel = page.locator(`#${id}`);
+    await panel.getByText('Note #1: seen by every transport').waitFor({ timeout: 8000 });
+    expect(await panel.locator('[data-events]').textContent()).toBe('1');
+  }
+  expect(await page.getByRole('status').textContent()).toContain('Sent');
+  expect(errors).toEqual([]);
+  await page.close();
+});

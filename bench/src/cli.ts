@@ -1,0 +1,41 @@
+// `pnpm bench` (full set, writes bench/results and docs/benchmarks.md) and `pnpm bench:smoke`
+// (tiny sizes, prints the tables, writes nothing). Flags: --rounds N, --only A,B, --targets a,b,
+// --cpu-prof (profiles of the tidings servers into bench/results/profiles), --no-write.
+import { parseArgs } from 'node:util';
+import { runBench } from './run-bench.ts';
+import { renderTables } from './report/markdown.ts';
+import { writeReport } from './report/write-report.ts';
+import { redisScenarios } from './redis-scenario.ts';
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    only: { type: 'string' },
+    targets: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+
+const profile = values.smoke ? 'smoke' : 'full';
+const resultsDir = new URL('../results/', import.meta.url);
+const report = await runBench({
+  profile,
+  ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
+  ...(values.only ? { only: values.only.split(',') } : {}),
+  ...(values.targets ? { targets: values.targets.split(',') } : {}),
+  ...(values['cpu-prof'] ? { cpuProfDir: new URL('profiles/', resultsDir).pathname } : {}),
+  extraScenarios: await redisScenarios(),
+  log: (line) => console.log(line),
+});
+console.log(`\n${renderTables(report)}`);
+if (profile === 'full' && !values['no-write']) {
+  const written = await writeReport(report, resultsDir, new URL('../../docs/benchmarks.md', import.meta.url));
+  console.log(`wrote ${written.join(', ')}`);
+}
+const failed = report.scenarios.flatMap((s) => s.runs.filter((r) => !r.ok));
+if (failed.length > 0) {
+  console.error(`${failed.length} run(s) failed`);
+  process.exitCode = 1;
+}

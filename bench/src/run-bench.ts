@@ -1,0 +1,237 @@
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, cpus } from 'node:os';
+import { hasTaskset } from './child.ts';
+import { type RunMetrics, type RunSettings, runOne } from './run-one.ts';
+import { type Goal, SCENARIOS, type Scenario } from './scenarios.ts';
+import { type Target, TARGETS, targetById } from './targets.ts';
+
+/** Options of `runBench`. */
+export interface BenchOptions {
+  /** `full` for the real figures, `smoke` for tiny sizes that only prove the harness works. */
+  profile: 'full' | 'smoke';
+  /** Rounds per scenario. Default 3 (full) or 1 (smoke). */
+  rounds?: number;
+  /** Only these scenario ids. Default all. */
+  only?: string[];
+  /** Only these target ids (baselines are always kept). Default all. */
+  targets?: string[];
+  /** Write CPU profiles of the tidings servers here. Default none. */
+  cpuProfDir?: string;
+  /** Progress lines. Default none. */
+  log?: (line: string) => void;
+  /** Extra scenarios (e.g. G) appended to the built-in ones. */
+  extraScenarios?: readonly Scenario[];
+}
+
+/** One run as recorded. */
+export interface RunRecord {
+  target: string;
+  round: number;
+  ok: boolean;
+  error?: string;
+  metrics?: RunMetrics;
+}
+
+/** The metrics that get a median and a ratio. */
+export const SUMMARY_METRICS = [
+  'unitsPerS',
+  'usPerUnit',
+  'p50Ms',
+  'p99Ms',
+  'p999Ms',
+  'rssMB',
+  'rssPerConnKB',
+  'heapPerConnKB',
+  'serverCpuPct',
+  'loadgenCpuPct',
+] as const;
+export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
+
+/** A goal checked for one tidings target. */
+export interface GoalResult extends Goal {
+  value: number;
+  pass: boolean;
+}
+
+/** Medians over rounds for one target. */
+export interface TargetSummary {
+  target: string;
+  label: string;
+  family: Target['family'];
+  okRounds: number;
+  median: Record<SummaryMetric, number>;
+  /** Median over rounds of (this target ÷ the baseline in the same round). */
+  ratio: Record<SummaryMetric, number>;
+  goals: GoalResult[];
+}
+
+/** Everything about one scenario. */
+export interface ScenarioReport {
+  id: string;
+  title: string;
+  mode: Scenario['mode'];
+  unit: Scenario['unit'];
+  baseline: string;
+  goalText?: string;
+  sizes: Scenario['full'];
+  runs: RunRecord[];
+  summary: TargetSummary[];
+}
+
+/** A whole benchmark run. */
+export interface BenchReport {
+  profile: BenchOptions['profile'];
+  startedAt: string;
+  durationS: number;
+  rounds: number;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    node: string;
+    platform: string;
+    pinned: boolean;
+    fdLimit: number;
+  };
+  scenarios: ScenarioReport[];
+}
+
+/** The median of the finite values, NaN when there are none. */
+export function median(values: readonly number[]): number {
+  const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (finite.length === 0) return Number.NaN;
+  const mid = finite.length >> 1;
+  return finite.length % 2 === 1 ? finite[mid]! : (finite[mid - 1]! + finite[mid]!) / 2;
+}
+
+function fdLimit(): number {
+  const result = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' });
+  const value = Number(result.stdout.trim());
+  return Number.isFinite(value) && value > 0 ? value : 1024;
+}
+
+function summarize(scenario: Scenario, runs: RunRecord[]): TargetSummary[] {
+  const byRound = new Map<number, Map<string, RunMetrics>>();
+  for (const run of runs) {
+    if (!run.ok || !run.metrics) continue;
+    let round = byRound.get(run.round);
+    if (!round) byRound.set(run.round, (round = new Map()));
+    round.set(run.target, run.metrics);
+  }
+  return scenario.targets.map((id) => {
+    const target = targetById(id);
+    const mine = runs.filter((r) => r.target === id && r.ok && r.metrics).map((r) => r.metrics!);
+    const medianOf = {} as Record<SummaryMetric, number>;
+    const ratioOf = {} as Record<SummaryMetric, number>;
+    for (const metric of SUMMARY_METRICS) {
+      medianOf[metric] = median(mine.map((m) => m[metric]));
+      const ratios: number[] = [];
+      for (const round of byRound.values()) {
+        const own = round.get(id);
+        const base = round.get(scenario.baseline);
+        if (own && base) ratios.push(own[metric] / base[metric]);
+      }
+      ratioOf[metric] = median(ratios);
+    }
+    const goals =
+      target.family === 'tidings'
+        ? scenario.goals.map((goal) => {
+            const value = ratioOf[goal.metric];
+            const pass = goal.op === '>=' ? value >= goal.ratio : value <= goal.ratio;
+            return { ...goal, value, pass };
+          })
+        : [];
+    return {
+      target: id,
+      label: target.label,
+      family: target.family,
+      okRounds: mine.length,
+      median: medianOf,
+      ratio: ratioOf,
+      goals,
+    };
+  });
+}
+
+/**
+ * Runs the scenarios in interleaved rounds: within a scenario every target runs once per round
+ * (the order rotating each round), so slow drift of a noisy machine falls on all targets alike, and
+ * each figure is also divided by the baseline's figure from the same round.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const started = Date.now();
+  const log = options.log ?? (() => {});
+  const rounds = options.rounds ?? (options.profile === 'full' ? 3 : 1);
+  const limit = fdLimit();
+  const pinned = availableParallelism() >= 2 && hasTaskset();
+  const settings: RunSettings = {
+    ...(pinned ? { pin: { server: 0, loadgen: 1 } } : {}),
+    // Each client is one descriptor; keep room for the process's own.
+    maxClientsPerLoadgen: Math.max(100, Math.min(limit - 512, 15_000)),
+    ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
+  };
+  const all = [...SCENARIOS, ...(options.extraScenarios ?? [])];
+  const scenarios = all.filter((s) => !options.only || options.only.includes(s.id));
+  const known = new Set(TARGETS.map((t) => t.id));
+  const reports: ScenarioReport[] = [];
+  for (const scenario of scenarios) {
+    const sizes = options.profile === 'full' ? scenario.full : scenario.smoke;
+    const targets = scenario.targets.filter(
+      (id) => known.has(id) && (!options.targets || id === scenario.baseline || options.targets.includes(id)),
+    );
+    const runs: RunRecord[] = [];
+    log(`scenario ${scenario.id}: ${scenario.title} (${targets.length} targets × ${rounds} rounds)`);
+    for (let round = 1; round <= rounds; round++) {
+      const shift = (round - 1) % targets.length;
+      const order = [...targets.slice(shift), ...targets.slice(0, shift)];
+      for (const id of order) {
+        const target = targetById(id);
+        try {
+          const metrics = await runOne(scenario, sizes, target, round, settings);
+          runs.push({ target: id, round, ok: true, metrics });
+          log(`  ${scenario.id} r${round} ${id}: ${describe(scenario, metrics)}`);
+        } catch (error) {
+          const message = (error as Error).message;
+          runs.push({ target: id, round, ok: false, error: message });
+          log(`  ${scenario.id} r${round} ${id}: FAILED ${message.split('\n')[0]}`);
+        }
+      }
+    }
+    reports.push({
+      id: scenario.id,
+      title: scenario.title,
+      mode: scenario.mode,
+      unit: scenario.unit,
+      baseline: scenario.baseline,
+      ...(scenario.goalText ? { goalText: scenario.goalText } : {}),
+      sizes,
+      runs,
+      summary: summarize({ ...scenario, targets }, runs),
+    });
+  }
+  return {
+    profile: options.profile,
+    startedAt: new Date(started).toISOString(),
+    durationS: (Date.now() - started) / 1000,
+    rounds,
+    machine: {
+      cpus: availableParallelism(),
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      pinned,
+      fdLimit: limit,
+    },
+    scenarios: reports,
+  };
+}
+
+function describe(scenario: Scenario, m: RunMetrics): string {
+  if (scenario.mode === 'idle')
+    return `${m.connected} conns, ${m.rssPerConnKB.toFixed(1)} KB RSS/conn, ${m.heapPerConnKB.toFixed(1)} KB heap/conn`;
+  const unit = scenario.unit === 'request' ? 'req' : 'deliveries';
+  return (
+    `${Math.round(m.unitsPerS)} ${unit}/s, ${m.usPerUnit.toFixed(2)} µs/${scenario.unit}, ` +
+    `p50 ${m.p50Ms.toFixed(2)} p99 ${m.p99Ms.toFixed(2)} ms, server ${m.serverCpuPct.toFixed(0)}% ` +
+    `loadgen ${m.loadgenCpuPct.toFixed(0)}%${m.errors.length ? ` errors: ${m.errors[0]}` : ''}`
+  );
+}

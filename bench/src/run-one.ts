@@ -1,0 +1,203 @@
+import { fileURLToPath } from 'node:url';
+import { Child } from './child.ts';
+import { type HistogramSnapshot, mergeSnapshots, percentileUs } from './histogram.ts';
+import type { LoadJob } from './loadgen/job.ts';
+import type { WindowReport } from './loadgen/tracker.ts';
+import type { Scenario, Sizes } from './scenarios.ts';
+import type { ServerStats } from './server/harness.ts';
+import type { Target } from './targets.ts';
+
+const SERVER_DIR = fileURLToPath(new URL('./server/', import.meta.url));
+const LOADGEN = fileURLToPath(new URL('./loadgen/main.ts', import.meta.url));
+
+/** The figures of one run: one target, one scenario, one round. */
+export interface RunMetrics {
+  clients: number;
+  connected: number;
+  /** Events delivered to clients in the window. */
+  deliveries: number;
+  /** Answered HTTP requests in the window (polling). */
+  responses: number;
+  /** Events published by the server in the window. */
+  published: number;
+  /** deliveries, or responses for request scenarios. */
+  units: number;
+  unitsPerS: number;
+  /** Server CPU (user + system, all threads) per unit, µs. */
+  usPerUnit: number;
+  serverCpuPct: number;
+  loadgenCpuPct: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  /** Server RSS at the end of the window, MB. */
+  rssMB: number;
+  /** idle only: RSS and heap added per open connection, KB. */
+  rssPerConnKB: number;
+  heapPerConnKB: number;
+  latency?: HistogramSnapshot;
+  errors: string[];
+}
+
+/** How one run is carried out. */
+export interface RunSettings {
+  /** CPUs to pin to, or undefined for none. */
+  pin?: { server: number; loadgen: number };
+  /** Most clients one load generator process opens (file descriptors). */
+  maxClientsPerLoadgen: number;
+  /** Directory for `--cpu-prof` profiles of tidings servers, or undefined for none. */
+  cpuProfDir?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function shares(total: number, most: number): number[] {
+  const count = Math.max(1, Math.ceil(total / most));
+  return Array.from({ length: count }, (_, i) => Math.floor(total / count) + (i < total % count ? 1 : 0));
+}
+
+/** Runs one target through one scenario with fresh server and load generator processes. */
+export async function runOne(
+  scenario: Scenario,
+  sizes: Sizes,
+  target: Target,
+  round: number,
+  settings: RunSettings,
+): Promise<RunMetrics> {
+  const endpoint = target.endpoints[scenario.transport];
+  if (!endpoint) throw new Error(`${target.id} does not serve ${scenario.transport}`);
+  const idle = scenario.mode === 'idle';
+  const nodeFlags: string[] = [];
+  if (idle) nodeFlags.push('--expose-gc');
+  if (settings.cpuProfDir && target.family === 'tidings') {
+    nodeFlags.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${settings.cpuProfDir}`,
+      `--cpu-prof-name=${scenario.id}-${target.id}-r${round}.cpuprofile`,
+    );
+  }
+  const server = new Child(`${target.id} server`, `${SERVER_DIR}${target.script}`, target.args ?? [], {
+    cpu: settings.pin?.server,
+    nodeFlags,
+  });
+  const loadgens: Child[] = [];
+  try {
+    const info = (await server.ready) as { port: number; controlPort: number };
+    const before = idle ? await server.request<ServerStats>('stats', { gc: true }) : undefined;
+    const split = shares(sizes.clients, settings.maxClientsPerLoadgen);
+    for (let i = 0; i < split.length; i++)
+      loadgens.push(new Child(`loadgen ${i + 1}`, LOADGEN, [], { cpu: settings.pin?.loadgen }));
+    await Promise.all(loadgens.map((l) => l.ready));
+    const job: LoadJob = {
+      kind: endpoint.kind,
+      host: '127.0.0.1',
+      port: info.port,
+      path: endpoint.path,
+      clients: 0,
+      connectConcurrency: sizes.connectConcurrency,
+      connectTimeoutMs: 20_000,
+      ...(endpoint.readyOn ? { readyOn: endpoint.readyOn } : {}),
+      ...(scenario.mode === 'window' ? { credit: { port: info.controlPort, intervalMs: 2 } } : {}),
+    };
+    const connectTimeoutMs = 60_000 + sizes.clients * 10;
+    const connects = await Promise.all(
+      loadgens.map((l, i) =>
+        l.request<{ connected: number; failed: number; errors: string[] }>(
+          'connect',
+          { job: { ...job, clients: split[i] } },
+          connectTimeoutMs,
+        ),
+      ),
+    );
+    const connected = connects.reduce((n, c) => n + c.connected, 0);
+    const connectErrors = connects.flatMap((c) => c.errors);
+    if (connected === 0) throw new Error(`no client connected: ${connectErrors.slice(0, 3).join('; ')}`);
+
+    if (idle) {
+      await sleep(sizes.warmupMs);
+      const after = await server.request<ServerStats>('stats', { gc: true });
+      return {
+        ...emptyMetrics(sizes.clients, connected, connectErrors),
+        rssMB: after.rssBytes / 1e6,
+        rssPerConnKB: (after.rssBytes - before!.rssBytes) / connected / 1024,
+        heapPerConnKB: (after.heapUsedBytes - before!.heapUsedBytes) / connected / 1024,
+      };
+    }
+
+    // Let the last subscriptions settle before the first event (some stacks register after the head).
+    await sleep(100);
+    const publishMs = sizes.warmupMs + sizes.durationMs + 10_000;
+    await server.request(
+      'publish',
+      scenario.mode === 'window'
+        ? { mode: 'window', window: sizes.window, burst: sizes.burst, maxMs: publishMs }
+        : { mode: 'rate', ratePerS: sizes.ratePerS, maxMs: publishMs },
+    );
+    await sleep(sizes.warmupMs);
+    const [s0] = await Promise.all([
+      server.request<ServerStats>('stats'),
+      ...loadgens.map((l) => l.request('start')),
+    ]);
+    await sleep(sizes.durationMs);
+    const [s1, ...reports] = (await Promise.all([
+      server.request<ServerStats>('stats'),
+      ...loadgens.map((l) => l.request<WindowReport>('end')),
+    ])) as [ServerStats, ...WindowReport[]];
+    await server.request('stop');
+
+    const latency = mergeSnapshots(reports.map((r) => r.latency));
+    const deliveries = reports.reduce((n, r) => n + r.deliveries, 0);
+    const responses = reports.reduce((n, r) => n + r.responses, 0);
+    const wallUs = Math.max(...reports.map((r) => r.wallUs));
+    const loadgenCpuUs = reports.reduce((n, r) => n + r.cpuUs, 0);
+    const units = scenario.unit === 'request' ? responses : deliveries;
+    const serverCpuUs = s1.cpuUs - s0.cpuUs;
+    return {
+      clients: sizes.clients,
+      connected,
+      deliveries,
+      responses,
+      published: s1.published - s0.published,
+      units,
+      unitsPerS: units / (wallUs / 1e6),
+      usPerUnit: units > 0 ? serverCpuUs / units : Number.NaN,
+      serverCpuPct: (serverCpuUs / wallUs) * 100,
+      loadgenCpuPct: (loadgenCpuUs / wallUs / loadgens.length) * 100,
+      p50Ms: percentileUs(latency, 0.5) / 1000,
+      p99Ms: percentileUs(latency, 0.99) / 1000,
+      p999Ms: percentileUs(latency, 0.999) / 1000,
+      rssMB: s1.rssBytes / 1e6,
+      rssPerConnKB: Number.NaN,
+      heapPerConnKB: Number.NaN,
+      latency,
+      errors: [...connectErrors, ...reports.flatMap((r) => r.errors)].slice(0, 5),
+    };
+  } finally {
+    // The server goes first, so its sockets close from its side; then the load generators.
+    if (settings.cpuProfDir && target.family === 'tidings') await server.stop();
+    else await server.kill();
+    await Promise.all(loadgens.map((l) => l.kill()));
+  }
+}
+
+function emptyMetrics(clients: number, connected: number, errors: string[]): RunMetrics {
+  return {
+    clients,
+    connected,
+    deliveries: 0,
+    responses: 0,
+    published: 0,
+    units: 0,
+    unitsPerS: Number.NaN,
+    usPerUnit: Number.NaN,
+    serverCpuPct: Number.NaN,
+    loadgenCpuPct: Number.NaN,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    p999Ms: Number.NaN,
+    rssMB: Number.NaN,
+    rssPerConnKB: Number.NaN,
+    heapPerConnKB: Number.NaN,
+    errors: errors.slice(0, 5),
+  };
+}

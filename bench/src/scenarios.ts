@@ -1,0 +1,187 @@
+import { type Transport, tidingsTargets } from './targets.ts';
+
+/**
+ * How a scenario loads the server. `window`: publish as fast as the slowest client reads, at most
+ * `window` events ahead of it (fan-out throughput). `rate`: publish at a fixed rate (latency, long
+ * poll). `requests`: clients poll as fast as answers come while events trickle in. `idle`: open
+ * connections and weigh the server.
+ */
+export type ScenarioMode = 'window' | 'rate' | 'requests' | 'idle';
+
+/** Sizes of one scenario for one profile. */
+export interface Sizes {
+  clients: number;
+  /** Publishing before the measured window, ms (idle: settle time before weighing). */
+  warmupMs: number;
+  /** The measured window, ms. */
+  durationMs: number;
+  /** Handshakes in flight while connecting. */
+  connectConcurrency: number;
+  /** rate and requests modes: events per second. */
+  ratePerS?: number;
+  /** window mode: events ahead of the slowest client. */
+  window?: number;
+  /** window mode: events per macrotask at most. */
+  burst?: number;
+}
+
+/** A metric a goal is stated on. */
+export type GoalMetric = 'unitsPerS' | 'usPerUnit' | 'p99Ms' | 'rssPerConnKB';
+
+/** One of issue 5's targets: the median ratio to the baseline must be `>=` or `<=` `ratio`. */
+export interface Goal {
+  metric: GoalMetric;
+  op: '>=' | '<=';
+  ratio: number;
+}
+
+/** One scenario. */
+export interface Scenario {
+  id: string;
+  title: string;
+  transport: Transport;
+  mode: ScenarioMode;
+  /** The target every figure is divided by, in the same round. */
+  baseline: string;
+  /** Targets in the order of the first round (later rounds rotate it). */
+  targets: string[];
+  /** What a unit of work is: an event delivered to one client, or an answered request. */
+  unit: 'delivery' | 'request';
+  full: Sizes;
+  smoke: Sizes;
+  goals: Goal[];
+  /** What the goals say, for the report. */
+  goalText?: string;
+}
+
+const SMOKE_FANOUT: Sizes = { clients: 5, warmupMs: 100, durationMs: 300, connectConcurrency: 5, window: 8, burst: 4 };
+const SMOKE_RATE: Sizes = { clients: 5, warmupMs: 200, durationMs: 400, connectConcurrency: 5, ratePerS: 50 };
+const SMOKE_IDLE: Sizes = { clients: 20, warmupMs: 100, durationMs: 0, connectConcurrency: 20 };
+
+const FANOUT: Sizes = {
+  clients: 1000,
+  warmupMs: 1000,
+  durationMs: 3000,
+  connectConcurrency: 100,
+  window: 64,
+  burst: 16,
+};
+const IDLE: Sizes = { clients: 10_000, warmupMs: 1000, durationMs: 0, connectConcurrency: 200 };
+const LATENCY: Sizes = { clients: 100, warmupMs: 1000, durationMs: 5000, connectConcurrency: 100, ratePerS: 100 };
+
+/** Scenarios A–F of issue 5 (E and F split by transport). */
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    id: 'A',
+    title: 'WebSocket fan-out: 1,000 clients, 200-byte events, as fast as the server can',
+    transport: 'ws',
+    mode: 'window',
+    baseline: 'raw-ws-framed',
+    targets: ['raw-ws-framed', ...tidingsTargets('ws'), 'raw-ws', 'socketio-ws'],
+    unit: 'delivery',
+    full: FANOUT,
+    smoke: SMOKE_FANOUT,
+    goals: [
+      { metric: 'unitsPerS', op: '>=', ratio: 0.9 },
+      { metric: 'usPerUnit', op: '<=', ratio: 1.2 },
+    ],
+    goalText: '≥ 0.9× deliveries/s of raw ws framed once + corked, at ≤ 1.2× its server µs per delivery',
+  },
+  {
+    id: 'B',
+    title: 'SSE fan-out: 1,000 clients, 200-byte events, as fast as the server can',
+    transport: 'sse',
+    mode: 'window',
+    baseline: 'raw-http',
+    targets: ['raw-http', ...tidingsTargets('sse'), 'raw-http-tuned', 'better-sse', 'hono-sse'],
+    unit: 'delivery',
+    full: FANOUT,
+    smoke: SMOKE_FANOUT,
+    goals: [
+      { metric: 'unitsPerS', op: '>=', ratio: 0.9 },
+      { metric: 'usPerUnit', op: '<=', ratio: 1.2 },
+    ],
+    goalText: '≥ 0.9× deliveries/s of raw node:http SSE, at ≤ 1.2× its server µs per delivery',
+  },
+  {
+    id: 'C',
+    title: 'Long polling: 1,000 clients, 50 events/s',
+    transport: 'long-poll',
+    mode: 'rate',
+    baseline: 'engineio-polling',
+    targets: ['engineio-polling', ...tidingsTargets('long-poll'), 'raw-http', 'socketio-polling'],
+    unit: 'delivery',
+    full: { clients: 1000, warmupMs: 1500, durationMs: 4000, connectConcurrency: 100, ratePerS: 50 },
+    smoke: SMOKE_RATE,
+    goals: [
+      { metric: 'p99Ms', op: '<=', ratio: 1 },
+      { metric: 'usPerUnit', op: '<=', ratio: 0.6 },
+    ],
+    goalText: 'p99 ≤ engine.io polling, at ≤ 0.6× its server µs per delivery',
+  },
+  {
+    id: 'D',
+    title: 'Short polling: 32 clients polling back to back, 20 events/s',
+    transport: 'poll',
+    mode: 'requests',
+    baseline: 'raw-http',
+    targets: ['raw-http', ...tidingsTargets('poll')],
+    unit: 'request',
+    full: { clients: 32, warmupMs: 1000, durationMs: 3000, connectConcurrency: 32, ratePerS: 20 },
+    smoke: { ...SMOKE_RATE, ratePerS: 20 },
+    goals: [],
+  },
+  {
+    id: 'E-ws',
+    title: 'Idle memory: 10,000 WebSocket connections',
+    transport: 'ws',
+    mode: 'idle',
+    baseline: 'raw-ws',
+    targets: ['raw-ws', ...tidingsTargets('ws'), 'socketio-ws'],
+    unit: 'delivery',
+    full: IDLE,
+    smoke: SMOKE_IDLE,
+    goals: [{ metric: 'rssPerConnKB', op: '<=', ratio: 1.2 }],
+    goalText: '≤ 1.2× raw ws RSS per connection',
+  },
+  {
+    id: 'E-sse',
+    title: 'Idle memory: 10,000 SSE connections',
+    transport: 'sse',
+    mode: 'idle',
+    baseline: 'raw-http',
+    targets: ['raw-http', ...tidingsTargets('sse'), 'better-sse', 'hono-sse'],
+    unit: 'delivery',
+    full: IDLE,
+    smoke: SMOKE_IDLE,
+    goals: [{ metric: 'rssPerConnKB', op: '<=', ratio: 1.2 }],
+    goalText: '≤ 1.2× raw node:http SSE RSS per connection',
+  },
+  {
+    id: 'F-ws',
+    title: 'Latency over WebSocket: 100 clients × 100 events/s',
+    transport: 'ws',
+    mode: 'rate',
+    baseline: 'raw-ws',
+    targets: ['raw-ws', ...tidingsTargets('ws'), 'raw-ws-framed', 'socketio-ws'],
+    unit: 'delivery',
+    full: LATENCY,
+    smoke: SMOKE_RATE,
+    goals: [{ metric: 'p99Ms', op: '<=', ratio: 1.2 }],
+    goalText: 'p99 within 1.2× raw ws',
+  },
+  {
+    id: 'F-sse',
+    title: 'Latency over SSE: 100 clients × 100 events/s',
+    transport: 'sse',
+    mode: 'rate',
+    baseline: 'raw-http',
+    targets: ['raw-http', ...tidingsTargets('sse'), 'better-sse', 'hono-sse'],
+    unit: 'delivery',
+    full: LATENCY,
+    smoke: SMOKE_RATE,
+    goals: [],
+  },
+  // TODO(G): cross-node delivery through Redis (@tidings/redis) is added in scenarios-redis.ts
+  // once its server script exists; see the runner.
+];

@@ -1,0 +1,150 @@
+import type { ClientKind } from './loadgen/job.ts';
+import { TOPIC } from './payload.ts';
+
+/** The transports a scenario can exercise. */
+export type Transport = 'ws' | 'sse' | 'long-poll' | 'poll';
+
+/** How the load generator reaches a target over one transport. */
+export interface Endpoint {
+  kind: ClientKind;
+  path: string;
+  readyOn?: 'open' | 'message';
+}
+
+/** One server under test: a script in src/server, and the transports it serves. */
+export interface Target {
+  id: string;
+  label: string;
+  /** tidings targets are judged against issue 5's goals; baselines and peers are what they are judged by. */
+  family: 'tidings' | 'baseline' | 'peer';
+  /** File in src/server. */
+  script: string;
+  args?: string[];
+  endpoints: Partial<Record<Transport, Endpoint>>;
+}
+
+function tidingsEndpoints(base = '/realtime'): Partial<Record<Transport, Endpoint>> {
+  return {
+    // tidings greets every socket; the welcome means the subscription is in place.
+    ws: { kind: 'ws', path: `${base}/ws?topics=${TOPIC}`, readyOn: 'message' },
+    sse: { kind: 'sse', path: `${base}/sse?topics=${TOPIC}` },
+    'long-poll': { kind: 'long-poll', path: `${base}/long-poll?topics=${TOPIC}&timeout=25` },
+    poll: { kind: 'poll', path: `${base}/poll?topics=${TOPIC}` },
+  };
+}
+
+/**
+ * Every target. The tidings adapters come first; Koa and Hono run through their own packages
+ * (@tidings/koa, @tidings/hono/node).
+ */
+export const TARGETS: readonly Target[] = [
+  {
+    id: 'tidings-node',
+    label: 'tidings, bare node:http (serve)',
+    family: 'tidings',
+    script: 'tidings-node.ts',
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-express',
+    label: 'tidings on Express 5',
+    family: 'tidings',
+    script: 'tidings-express.ts',
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-koa',
+    label: 'tidings on Koa 3',
+    family: 'tidings',
+    script: 'tidings-koa.ts',
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-hono',
+    label: 'tidings on Hono (node-server)',
+    family: 'tidings',
+    script: 'tidings-hono.ts',
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'raw-ws',
+    label: 'raw ws, send per client',
+    family: 'baseline',
+    script: 'raw-ws.ts',
+    endpoints: { ws: { kind: 'ws', path: '/ws' } },
+  },
+  {
+    id: 'raw-ws-framed',
+    label: 'raw ws, framed once + corked',
+    family: 'baseline',
+    script: 'raw-ws.ts',
+    args: ['framed'],
+    endpoints: { ws: { kind: 'ws', path: '/ws' } },
+  },
+  {
+    id: 'raw-http',
+    label: 'raw node:http',
+    family: 'baseline',
+    script: 'raw-http.ts',
+    endpoints: {
+      sse: { kind: 'sse', path: '/sse' },
+      'long-poll': { kind: 'long-poll', path: `/long-poll?topics=${TOPIC}` },
+      poll: { kind: 'poll', path: `/poll?topics=${TOPIC}` },
+    },
+  },
+  {
+    id: 'raw-http-tuned',
+    label: 'raw node:http SSE, framed once + corked',
+    family: 'peer',
+    script: 'raw-http.ts',
+    args: ['tuned'],
+    endpoints: { sse: { kind: 'sse', path: '/sse' } },
+  },
+  {
+    id: 'socketio-ws',
+    label: 'Socket.IO 4, websocket',
+    family: 'peer',
+    script: 'socketio.ts',
+    endpoints: { ws: { kind: 'sio-ws', path: '/socket.io/?EIO=4&transport=websocket' } },
+  },
+  {
+    id: 'socketio-polling',
+    label: 'Socket.IO 4, polling',
+    family: 'peer',
+    script: 'socketio.ts',
+    endpoints: { 'long-poll': { kind: 'sio-poll', path: '/socket.io/' } },
+  },
+  {
+    id: 'engineio-polling',
+    label: 'engine.io 6, polling',
+    family: 'baseline',
+    script: 'engineio.ts',
+    endpoints: { 'long-poll': { kind: 'eio-poll', path: '/engine.io/' } },
+  },
+  {
+    id: 'better-sse',
+    label: 'better-sse 0.16 channel',
+    family: 'peer',
+    script: 'better-sse.ts',
+    endpoints: { sse: { kind: 'sse', path: '/sse' } },
+  },
+  {
+    id: 'hono-sse',
+    label: 'Hono streamSSE (node-server)',
+    family: 'peer',
+    script: 'hono-sse.ts',
+    endpoints: { sse: { kind: 'sse', path: '/sse' } },
+  },
+];
+
+/** The target with this id; throws for an unknown one. */
+export function targetById(id: string): Target {
+  const target = TARGETS.find((t) => t.id === id);
+  if (!target) throw new Error(`unknown target ${id}`);
+  return target;
+}
+
+/** The tidings targets that serve `transport`. */
+export function tidingsTargets(transport: Transport): string[] {
+  return TARGETS.filter((t) => t.family === 'tidings' && t.endpoints[transport]).map((t) => t.id);
+}

@@ -1,0 +1,186 @@
+import { signJwt } from '@tidings/core';
+import { describe, expect } from 'vitest';
+import { openSse } from '../clients/sse-client.ts';
+import { openWs, refusedWs } from '../clients/ws-client.ts';
+import { type Harness, uniqueTopic, useCleanup } from '../harness.ts';
+import { errorCode, spec } from './case-kit.ts';
+import { headCursor } from './long-poll-cases.ts';
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** Tokens that must all be refused with 401. */
+async function badTokens(h: Harness): Promise<Record<string, string>> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { sub: 'mallory', role: 'admin', exp: now + 3600 };
+  const valid = await h.token('admin');
+  return {
+    garbage: 'not-a-jwt',
+    'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`,
+    'wrong secret': await signJwt(claims, 'another-secret-that-is-long-enough-0123456789'),
+    'algorithm not allowed': await signJwt(claims, h.config.jwtSecret, 'HS512'),
+    expired: await signJwt({ ...claims, exp: now - 60 }, h.config.jwtSecret),
+    'not yet valid': await signJwt({ ...claims, nbf: now + 600 }, h.config.jwtSecret),
+    'tampered payload': `${valid.split('.')[0]}.${b64({ ...claims, role: 'admin', sub: 'x' })}.${valid.split('.')[2]}`,
+  };
+}
+
+/** Tokens, permissions and token expiry on every transport. */
+export function authCases(h: () => Harness): void {
+  describe('auth', () => {
+    const cleanup = useCleanup();
+
+    spec('401 without a token on poll, long poll, SSE, publish and the WebSocket upgrade', async () => {
+      const topic = uniqueTopic();
+      for (const route of ['poll', 'long-poll', 'sse']) {
+        const res = await fetch(h().route(route, { topics: topic }));
+        expect(res.status, route).toBe(401);
+        expect(await errorCode(res)).toBe('unauthorized');
+      }
+      const publish = await fetch(h().route('publish'), {
+        method: 'POST',
+        body: JSON.stringify({ topic, data: 1 }),
+      });
+      expect(publish.status).toBe(401);
+      await publish.body?.cancel();
+      const refused = await refusedWs(h().route('ws', { topics: topic }));
+      expect(refused.status).toBe(401);
+      expect(JSON.parse(refused.body).error.code).toBe('unauthorized');
+    });
+
+    spec('401 for malformed, unsigned, forged, expired and wrong-algorithm tokens', async () => {
+      const topic = uniqueTopic();
+      for (const [name, token] of Object.entries(await badTokens(h()))) {
+        const bearer = await fetch(h().route('poll', { topics: topic }), {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        expect(bearer.status, name).toBe(401);
+        await bearer.body?.cancel();
+        const query = await fetch(h().route('sse', { topics: topic, token }));
+        expect(query.status, name).toBe(401);
+        await query.body?.cancel();
+        expect((await refusedWs(h().route('ws', { topics: topic, token }))).status, name).toBe(401);
+      }
+    });
+
+    spec('accepts the token as a Bearer header and as the token query parameter', async () => {
+      const topic = uniqueTopic();
+      const token = await h().token('subscriber');
+      const bearer = await fetch(h().route('poll', { topics: topic }), {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(bearer.status).toBe(200);
+      await bearer.body?.cancel();
+      const query = await fetch(h().route('poll', { topics: topic, token }));
+      expect(query.status).toBe(200);
+      await query.body?.cancel();
+      const ws = await openWs(h().route('ws', { topics: topic, token }));
+      cleanup(ws.close);
+      await ws.waitFor('welcome');
+    });
+
+    spec(
+      '403 for a topic the principal may not subscribe, on every transport; allowed for admin',
+      async () => {
+        const topic = uniqueTopic('private');
+        for (const route of ['poll', 'long-poll', 'sse']) {
+          const res = await fetch(h().route(route, { topics: `public,${topic}` }), {
+            headers: await h().auth('subscriber'),
+          });
+          expect(res.status, route).toBe(403);
+          expect(await errorCode(res)).toBe('forbidden');
+        }
+        const refused = await refusedWs(h().route('ws', { topics: topic }), {
+          headers: await h().auth('subscriber'),
+        });
+        expect(refused.status).toBe(403);
+        const ws = await openWs(h().route('ws'), { headers: await h().auth('subscriber') });
+        cleanup(ws.close);
+        ws.send({ type: 'subscribe', topics: [topic] });
+        const [error] = await ws.waitFor('error');
+        expect(error!.code).toBe('forbidden');
+        const admin = await fetch(h().route('poll', { topics: topic }), { headers: await h().auth('admin') });
+        expect(admin.status).toBe(200);
+        await admin.body?.cancel();
+      },
+    );
+
+    spec(
+      'a connection whose token expires is ended: WebSocket 4401, SSE close event, long poll answered',
+      async () => {
+        const topic = uniqueTopic();
+        const expiring = () => h().auth('subscriber', { expiresInS: 2 });
+        const cursor = await headCursor(h(), topic);
+        const ws = await openWs(h().route('ws', { topics: topic }), { headers: await expiring() });
+        cleanup(ws.close);
+        const sse = await openSse(h().route('sse', { topics: topic }), await expiring());
+        cleanup(sse.close);
+        const longPoll = fetch(h().route('long-poll', { topics: topic, cursor, timeout: '25' }), {
+          headers: await expiring(),
+        });
+        const [welcome] = await ws.waitFor('welcome');
+        expect((await ws.closed).code).toBe(4401);
+        const close = await sse.waitForEvent('close');
+        expect(JSON.parse(close.data)).toMatchObject({ code: 'token_expired' });
+        await sse.inbox.closed('the expired SSE stream');
+        const answer = await longPoll;
+        expect(answer.status).toBe(200);
+        expect(await answer.json()).toEqual({ events: [], cursor });
+        // Coming back with a fresh token and the cursor loses nothing.
+        const id = await h().publish(topic, 'while away');
+        const again = await openWs(h().route('ws', { topics: topic, cursor: welcome!.cursor as string }), {
+          headers: await h().auth('subscriber'),
+        });
+        cleanup(again.close);
+        const [event] = await again.waitFor('event');
+        expect(event!.id).toBe(id);
+      },
+    );
+  });
+
+  describe('origin', () => {
+    const cleanup = useCleanup();
+    const allowed = () => h().config.allowedOrigins?.[0] ?? 'http://allowed.example';
+
+    spec(
+      'refuses streams, WebSockets and publishes from origins not in allowedOrigins with 403',
+      async () => {
+        const topic = uniqueTopic();
+        const evil = { origin: 'http://evil.example' };
+        const sse = await fetch(h().route('sse', { topics: topic }), {
+          headers: { ...(await h().auth()), ...evil },
+        });
+        expect(sse.status).toBe(403);
+        expect(await errorCode(sse)).toBe('forbidden');
+        const refused = await refusedWs(h().route('ws', { topics: topic }), {
+          headers: { ...(await h().auth()), ...evil },
+        });
+        expect(refused.status).toBe(403);
+        const publish = await fetch(h().route('publish'), {
+          method: 'POST',
+          headers: { ...(await h().auth('publisher')), ...evil },
+          body: JSON.stringify({ topic, data: 1 }),
+        });
+        expect(publish.status).toBe(403);
+        await publish.body?.cancel();
+      },
+    );
+
+    spec('accepts an allowed origin and requests without one', async () => {
+      const topic = uniqueTopic();
+      const withOrigin = await openSse(h().route('sse', { topics: topic }), {
+        ...(await h().auth()),
+        origin: allowed(),
+      });
+      cleanup(withOrigin.close);
+      expect(withOrigin.response.status).toBe(200);
+      const ws = await openWs(h().route('ws', { topics: topic }), {
+        headers: { ...(await h().auth()), origin: allowed() },
+      });
+      cleanup(ws.close);
+      await ws.waitFor('welcome');
+      const id = await h().publish(topic, 'ok');
+      expect((await withOrigin.waitForEnvelopes(1))[0]!.id).toBe(id);
+      expect((await ws.waitFor('event'))[0]!.id).toBe(id);
+    });
+  });
+}

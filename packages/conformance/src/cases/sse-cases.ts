@@ -1,0 +1,107 @@
+import { EventSource } from 'eventsource';
+import { describe, expect } from 'vitest';
+import { Inbox } from '../clients/inbox.ts';
+import { openSse } from '../clients/sse-client.ts';
+import { openTextStream } from '../clients/text-stream.ts';
+import { type Harness, uniqueTopic, useCleanup } from '../harness.ts';
+import { FOREIGN_CURSOR, spec } from './case-kit.ts';
+import { headCursor } from './long-poll-cases.ts';
+
+/** GET {base}/sse. */
+export function sseCases(h: () => Harness): void {
+  describe('server-sent events', () => {
+    const cleanup = useCleanup();
+
+    spec('opens with the documented headers and sends retry and a comment at once', async () => {
+      const stream = await openTextStream(h().route('sse', { topics: uniqueTopic() }), await h().auth());
+      cleanup(stream.close);
+      expect(stream.response.status).toBe(200);
+      expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const cacheControl = stream.response.headers.get('cache-control') ?? '';
+      expect(cacheControl).toContain('no-cache');
+      expect(cacheControl).toContain('no-transform');
+      expect(stream.response.headers.get('x-accel-buffering')).toBe('no');
+      const text = await stream.waitForText(/\n\n/);
+      expect(text).toMatch(/^retry: \d+\n/);
+      expect(text).toMatch(/^:/m);
+    });
+
+    spec(
+      'frames each event with id, event (left out for "message") and the envelope as one data line',
+      async () => {
+        const topic = uniqueTopic();
+        const stream = await openTextStream(h().route('sse', { topics: topic }), await h().auth());
+        cleanup(stream.close);
+        await stream.waitForText('\n\n');
+        const id1 = await h().publish(topic, { a: 'line\nbreak' });
+        const id2 = await h().publish(topic, { b: 2 }, 'custom.name');
+        const text = await stream.waitForText(`id: ${id2}\n`);
+        const envelope1 = JSON.stringify({ id: id1, topic, event: 'message', data: { a: 'line\nbreak' } });
+        expect(text).toContain(`id: ${id1}\ndata: ${envelope1}\n\n`);
+        const after2 = await stream.waitForText(/custom\.name[\s\S]*\n\n/);
+        const envelope2 = JSON.stringify({ id: id2, topic, event: 'custom.name', data: { b: 2 } });
+        expect(after2).toContain(`id: ${id2}\nevent: custom.name\ndata: ${envelope2}\n\n`);
+      },
+    );
+
+    spec('resumes from Last-Event-ID, and from the cursor query', async () => {
+      const topic = uniqueTopic();
+      const cursor = await headCursor(h(), topic);
+      const ids = [await h().publish(topic, 1), await h().publish(topic, 2), await h().publish(topic, 3)];
+      const byHeader = await openSse(h().route('sse', { topics: topic }), {
+        ...(await h().auth()),
+        'last-event-id': ids[0]!,
+      });
+      cleanup(byHeader.close);
+      const byQuery = await openSse(h().route('sse', { topics: topic, cursor }), await h().auth());
+      cleanup(byQuery.close);
+      const id4 = await h().publish(topic, 4);
+      expect((await byHeader.waitForEnvelopes(3)).map((e) => e.id)).toEqual([ids[1], ids[2], id4]);
+      expect((await byQuery.waitForEnvelopes(4)).map((e) => e.id)).toEqual([...ids, id4]);
+      expect(byHeader.envelopes().map((e) => e.data)).toEqual([2, 3, 4]);
+    });
+
+    spec('sends event: reset with the head for a cursor of another epoch, then live events', async () => {
+      const topic = uniqueTopic();
+      const stream = await openSse(
+        h().route('sse', { topics: topic, cursor: FOREIGN_CURSOR }),
+        await h().auth(),
+      );
+      cleanup(stream.close);
+      const reset = await stream.waitForEvent('reset');
+      expect(JSON.parse(reset.data)).toEqual({ cursor: reset.id });
+      const id = await h().publish(topic, 'after');
+      const [event] = await stream.waitForEnvelopes(1);
+      expect(event).toMatchObject({ id, data: 'after' });
+    });
+
+    spec('sends a ": ping" comment every heartbeat interval', async () => {
+      const stream = await openSse(h().route('sse', { topics: uniqueTopic() }), await h().auth());
+      cleanup(stream.close);
+      await stream.inbox.count(2, (i) => i.kind === 'comment' && i.text === 'ping', 'ping comments');
+    });
+
+    spec('works with the eventsource client (token in the query, named events)', async () => {
+      const topic = uniqueTopic();
+      const token = await h().token('subscriber');
+      const source = new EventSource(h().route('sse', { topics: topic, token }));
+      cleanup(() => source.close());
+      const inbox = new Inbox<{ type: string; id: string; data: unknown }>();
+      const record = (event: MessageEvent) =>
+        inbox.push({ type: event.type, id: event.lastEventId, data: JSON.parse(event.data).data });
+      source.addEventListener('message', record);
+      source.addEventListener('named', record);
+      await new Promise<void>((resolve, reject) => {
+        source.onopen = () => resolve();
+        source.onerror = () => reject(new Error('EventSource failed to open'));
+      });
+      const id1 = await h().publish(topic, 'one');
+      const id2 = await h().publish(topic, 'two', 'named');
+      await inbox.until((items) => items.length >= 2, 'two EventSource events');
+      expect(inbox.items).toEqual([
+        { type: 'message', id: id1, data: 'one' },
+        { type: 'named', id: id2, data: 'two' },
+      ]);
+    });
+  });
+}

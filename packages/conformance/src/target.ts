@@ -1,0 +1,42 @@
+import type { ConformanceConfig } from './config.ts';
+
+/**
+ * What a runtime cannot do, declared once per target. The suite adapts its assertion to each flag
+ * (it asserts the documented fallback), so a flag never silently skips a case.
+ */
+export interface ConformanceCapabilities {
+  /**
+   * The server sends WebSocket protocol ping frames (and reads protocol pongs). When false (Workers),
+   * the suite expects `{"type":"ping"}` text heartbeats and answers them with `{"type":"pong"}`.
+   */
+  protocolPing: boolean;
+  /**
+   * The adapter can tell the peer's IP address, so `maxConnectionsPerIp` applies. When false, the
+   * suite asserts that connections beyond that limit are accepted (the limit is not applied).
+   */
+  clientAddress: boolean;
+}
+
+/** A running server started by a target for one config. */
+export interface ConformanceServer {
+  /** Base URL of the routes, without a trailing slash, e.g. `http://127.0.0.1:41234/realtime`. */
+  url: string;
+  /**
+   * Publishes from the server side and resolves to the event id: `hub.publish` in process, or
+   * `POST {url}/publish` with a publisher token for targets in another process.
+   */
+  publish(topic: string, data: unknown, event?: string): Promise<string>;
+  /** Starts the hub's graceful `close()` (the HTTP server keeps listening) and resolves when it is done. */
+  shutdown(): Promise<void>;
+  /** Tears everything down: hub, server, child process. Safe to call after `shutdown()` and twice. */
+  close(): Promise<void>;
+}
+
+/** One adapter on one runtime, as the suite drives it. */
+export interface ConformanceTarget {
+  /** Shown in the describe block, e.g. `express (node)`. */
+  name: string;
+  capabilities: ConformanceCapabilities;
+  /** Starts a fresh hub built with `toHubOptions(config)` behind a real server on 127.0.0.1, port 0. */
+  start(config: ConformanceConfig): Promise<ConformanceServer>;
+}

@@ -1,0 +1,40 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hub } from '@tidings/core';
+import { Hono } from 'hono';
+import { tidings } from '../../src/node.ts';
+
+/** A Hono app with the hub at `/realtime` on @hono/node-server, listening on 127.0.0.1. */
+export interface HonoNodeServer {
+  server: Server;
+  /** e.g. `http://127.0.0.1:41234` */
+  origin: string;
+  close(): Promise<void>;
+}
+
+/** Starts Hono on Node with the Node entry (direct SSE writes, WebSockets attached to the server). */
+export async function listenHonoNode(hub: Hub, extend?: (app: Hono) => void): Promise<HonoNodeServer> {
+  const app = new Hono();
+  const realtime = tidings(hub);
+  app.route('/realtime', realtime);
+  extend?.(app);
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
+  const ws = realtime.attach(server);
+  if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  return {
+    server,
+    origin: `http://127.0.0.1:${port}`,
+    close() {
+      closed ??= (async () => {
+        await hub.close();
+        ws.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      })();
+      return closed;
+    },
+  };
+}

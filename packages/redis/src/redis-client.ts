@@ -1,0 +1,31 @@
+/**
+ * The part of a node-redis (`redis` 5 or 6) client the broker uses. Typed by shape, not by class,
+ * so an app can hand in the client it already has, whatever modules, scripts or RESP version it
+ * was created with.
+ */
+export interface RedisConnection {
+  /** True once the socket is open (connected or reconnecting). */
+  readonly isOpen: boolean;
+  /** True while the connection can run commands. */
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  /** Closes after pending replies arrive. */
+  close(): Promise<unknown>;
+  /** Closes at once, failing pending commands. */
+  destroy(): void;
+  on(event: 'ready' | 'error', listener: (...args: unknown[]) => void): unknown;
+  off(event: 'ready' | 'error', listener: (...args: unknown[]) => void): unknown;
+}
+
+/** A connection that runs commands: the broker sends EVALSHA/EVAL through it. */
+export interface RedisCommandClient extends RedisConnection {
+  sendCommand(args: string[]): Promise<unknown>;
+  /** A new connection with the same options, used for the subscription. */
+  duplicate(): RedisSubscriberClient;
+}
+
+/** A connection the broker puts in subscribe mode. */
+export interface RedisSubscriberClient extends RedisConnection {
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  unsubscribe(channel: string, listener?: (message: string, channel: string) => void): Promise<unknown>;
+}

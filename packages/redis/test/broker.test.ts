@@ -1,0 +1,237 @@
+import type { BrokerHead, EventRecord } from '@tidings/core';
+import { TidingsError } from '@tidings/core';
+import { createClient } from 'redis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../src/index.ts';
+import { uniquePrefix, useSharedRedis } from './helpers/shared-redis.ts';
+import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
+import { sleep, waitFor } from './helpers/wait-for.ts';
+
+const redis = useSharedRedis();
+type Client = ReturnType<typeof createClient>;
+type Seen = { seq: number; id: string; topic: string; data: string } | { reset: BrokerHead };
+
+const brokers: RedisBroker[] = [];
+const clients: Client[] = [];
+const proxies: TcpProxy[] = [];
+const prefixes: string[] = [];
+
+afterEach(async () => {
+  for (const broker of brokers.splice(0)) await broker.close();
+  const admin = await connect();
+  for (const prefix of prefixes.splice(0)) await admin.del([`${prefix}meta`, `${prefix}log`]);
+  for (const client of clients.splice(0)) if (client.isOpen) client.destroy();
+  for (const proxy of proxies.splice(0)) await proxy.close();
+});
+
+// Fast reconnects keep the partition tests short.
+async function connect(url = redis.url()): Promise<Client> {
+  const client = createClient({ url, socket: { reconnectStrategy: () => 50 } });
+  client.on('error', () => {});
+  clients.push(client);
+  await client.connect();
+  return client;
+}
+
+async function broker(prefix: string, options: Partial<RedisBrokerOptions> = {}): Promise<RedisBroker> {
+  const client = options.client ?? (await connect());
+  const created = await createRedisBroker({ client, prefix, ...options });
+  brokers.push(created);
+  return created;
+}
+
+function newPrefix(): string {
+  const prefix = uniquePrefix();
+  prefixes.push(prefix);
+  return prefix;
+}
+
+function listen(target: RedisBroker): Seen[] {
+  const seen: Seen[] = [];
+  target.subscribe({
+    event: (r: EventRecord) => seen.push({ seq: r.seq, id: r.id, topic: r.topic, data: r.data }),
+    reset: (head) => seen.push({ reset: head }),
+  });
+  return seen;
+}
+
+const publish = (b: RedisBroker, topic: string, data: unknown = null) =>
+  b.publish({ topic, event: 'message', data: JSON.stringify(data) });
+
+const seqs = (seen: Seen[]) => seen.map((s) => ('seq' in s ? s.seq : `reset@${s.reset.seq}`));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('createRedisBroker', () => {
+  it('orders events from many nodes and delivers each once, in order, on every node', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix);
+    const b = await broker(prefix);
+    const seenA = listen(a);
+    const seenB = listen(b);
+    const records = await Promise.all(range(1, 40).map((i) => publish(i % 2 ? a : b, 't', { i })));
+    const epoch = a.head().epoch;
+    expect(b.head().epoch).toBe(epoch);
+    expect(records.map((r) => r.seq).sort((x, y) => x - y)).toEqual(range(1, 40));
+    for (const r of records) expect(r.id).toBe(`${epoch}-${r.seq}`);
+    await waitFor(() => seenA.length >= 40 && seenB.length >= 40, 'both nodes to see 40 events');
+    await sleep(50);
+    expect(seqs(seenA)).toEqual(range(1, 40));
+    expect(seqs(seenB)).toEqual(range(1, 40));
+    const fifth = records.find((r) => r.seq === 5)!;
+    expect(seenB[4]).toEqual({ seq: 5, id: `${epoch}-5`, topic: 't', data: fifth.data });
+    expect(a.head()).toEqual({ epoch, seq: 40 });
+    expect(b.head()).toEqual({ epoch, seq: 40 });
+  });
+
+  it('replays retained events on the asked topics, page by page', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix, { readBatchSize: 3 });
+    for (let i = 1; i <= 10; i++) await publish(a, i % 3 === 0 ? 'b' : 'a', { i });
+    const epoch = a.head().epoch;
+    const onlyB = await a.readAfter(['b'], epoch, 0);
+    expect('events' in onlyB && onlyB.events.map((r) => r.seq)).toEqual([3, 6, 9]);
+    const both = await a.readAfter(['a', 'b'], epoch, 4);
+    expect('events' in both && both.events.map((r) => [r.seq, r.topic, r.data])).toEqual(
+      range(5, 10).map((i) => [i, i % 3 === 0 ? 'b' : 'a', JSON.stringify({ i })]),
+    );
+    expect(await a.readAfter(['a'], epoch, 10)).toEqual({ events: [] });
+  });
+
+  it('answers reset for another epoch, a cursor beyond the head, or events no longer retained', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix, { retentionCount: 10 });
+    for (let i = 0; i < 250; i++) await publish(a, 't', i);
+    const { epoch, seq } = a.head();
+    expect(seq).toBe(250);
+    expect(await a.readAfter(['t'], 'otherepoch', 240)).toEqual({ reset: true });
+    expect(await a.readAfter(['t'], epoch, 251)).toEqual({ reset: true });
+    // Redis trims whole stream nodes, so the oldest events are gone and the newest ten are kept.
+    expect(await a.readAfter(['t'], epoch, 0)).toEqual({ reset: true });
+    const recent = await a.readAfter(['t'], epoch, 240);
+    expect('events' in recent && recent.events.map((r) => r.seq)).toEqual(range(241, 250));
+  });
+
+  it('trims events older than retentionMs', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix, { retentionMs: 200 });
+    await publish(a, 't', 'old');
+    await sleep(400);
+    await publish(a, 't', 'new');
+    const { epoch } = a.head();
+    expect(await a.readAfter(['t'], epoch, 0)).toEqual({ reset: true });
+    const kept = await a.readAfter(['t'], epoch, 1);
+    expect('events' in kept && kept.events.map((r) => r.data)).toEqual(['"new"']);
+  });
+
+  it('fills a gap from the stream after its subscription was cut', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix);
+    const proxy = await startTcpProxy(Number(new URL(redis.url()).port));
+    proxies.push(proxy);
+    const subscriber = await connect(proxy.url);
+    const b = await broker(prefix, { subscriber });
+    const seenB = listen(b);
+    await publish(a, 't', 1);
+    await waitFor(() => seenB.length === 1, 'the first event on b');
+    proxy.cut();
+    await waitFor(() => !subscriber.isReady, 'the subscriber to notice the cut');
+    for (let i = 2; i <= 6; i++) await publish(a, 't', i);
+    await sleep(100);
+    expect(seqs(seenB)).toEqual([1]);
+    proxy.heal();
+    await waitFor(() => seenB.length >= 6, 'b to catch up');
+    await publish(a, 't', 7);
+    await waitFor(() => seenB.length >= 7, 'the next live event on b');
+    expect(seqs(seenB)).toEqual(range(1, 7));
+    expect(b.head().seq).toBe(7);
+  });
+
+  it('resets every listener when the gap is no longer in the stream', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix, { retentionCount: 10 });
+    const proxy = await startTcpProxy(Number(new URL(redis.url()).port));
+    proxies.push(proxy);
+    const subscriber = await connect(proxy.url);
+    const b = await broker(prefix, { subscriber, retentionCount: 10 });
+    const seenB = listen(b);
+    await publish(a, 't', 1);
+    await waitFor(() => seenB.length === 1, 'the first event on b');
+    proxy.cut();
+    await waitFor(() => !subscriber.isReady, 'the subscriber to notice the cut');
+    for (let i = 2; i <= 250; i++) await publish(a, 't', i);
+    proxy.heal();
+    await waitFor(() => seenB.length >= 2, 'b to catch up');
+    await publish(a, 't', 251);
+    await waitFor(() => seenB.length >= 3, 'the next live event on b');
+    expect(seenB).toEqual([
+      expect.objectContaining({ seq: 1 }),
+      { reset: { epoch: a.head().epoch, seq: 250 } },
+      expect.objectContaining({ seq: 251 }),
+    ]);
+  });
+
+  it('refuses a publish with unavailable while Redis is unreachable, and stores nothing', async () => {
+    const prefix = newPrefix();
+    const proxy = await startTcpProxy(Number(new URL(redis.url()).port));
+    proxies.push(proxy);
+    const client = await connect(proxy.url);
+    const a = await broker(prefix, { client, retryAfterS: 3 });
+    await publish(a, 't', 1);
+    proxy.cut();
+    await waitFor(() => !client.isReady, 'the client to notice the cut');
+    const refused = await publish(a, 't', 2).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(TidingsError);
+    expect(refused).toMatchObject({ code: 'unavailable', status: 503, retryAfterS: 3 });
+    await expect(a.readAfter(['t'], a.head().epoch, 0)).rejects.toMatchObject({ code: 'unavailable' });
+    proxy.heal();
+    await waitFor(() => client.isReady, 'the client to reconnect');
+    const next = await publish(a, 't', 3);
+    expect(next.seq).toBe(2);
+  });
+
+  it('starts a new epoch when the log is lost, and resets every node', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix);
+    const b = await broker(prefix);
+    const seenA = listen(a);
+    const seenB = listen(b);
+    await publish(a, 't', 1);
+    await publish(b, 't', 2);
+    const old = a.head().epoch;
+    await waitFor(() => seenA.length === 2 && seenB.length === 2, 'both events on both nodes');
+    const admin = await connect();
+    await admin.del([`${prefix}meta`, `${prefix}log`]);
+    const fresh = await publish(b, 't', 3);
+    expect(fresh.id).not.toContain(old);
+    expect(fresh.seq).toBe(1);
+    for (const seen of [seenA, seenB]) {
+      await waitFor(() => seen.length === 4, 'the reset and the new event');
+      expect(seen.slice(2)).toEqual([
+        { reset: { epoch: fresh.id.split('-')[0], seq: 0 } },
+        expect.objectContaining({ id: fresh.id }),
+      ]);
+    }
+    expect(await a.readAfter(['t'], old, 2)).toEqual({ reset: true });
+  });
+
+  it('closes only the connections it opened', async () => {
+    const prefix = newPrefix();
+    const client = await connect();
+    const a = await createRedisBroker({ client, prefix });
+    await a.close();
+    expect(client.isReady).toBe(true);
+    await expect(publish(a, 't')).rejects.toMatchObject({ code: 'unavailable' });
+    const own = await createRedisBroker({ url: redis.url(), prefix });
+    const record = await publish(own, 't', 'x');
+    expect(record.seq).toBe(1);
+    await own.close();
+  });
+
+  it('rejects impossible options', async () => {
+    const client = await connect();
+    await expect(createRedisBroker({ prefix: 'x' })).rejects.toThrow(TypeError);
+    await expect(createRedisBroker({ client, url: redis.url() })).rejects.toThrow(TypeError);
+    await expect(createRedisBroker({ client, retentionCount: 0 })).rejects.toThrow(TypeError);
+    await expect(createRedisBroker({ client, prefix: '' })).rejects.toThrow(TypeError);
+  });
+});

@@ -1,0 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { type RedisServer, startRedisServer } from './redis-server.ts';
+
+/**
+ * The Redis the tests of one file share: CI's (`REDIS_URL`), or else a redis-server started for the
+ * file and killed after it. Tests on it use `uniquePrefix()` so parallel files never collide.
+ */
+export function useSharedRedis(): { url(): string } {
+  let server: RedisServer | undefined;
+  let url = process.env.REDIS_URL;
+  beforeAll(async () => {
+    if (url) return;
+    server = await startRedisServer();
+    url = server.url;
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return { url: () => url! };
+}
+
+/** A key prefix no other test uses. */
+export function uniquePrefix(): string {
+  return `tidings-test:${randomUUID()}:`;
+}
