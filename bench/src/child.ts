@@ -9,6 +9,8 @@ export interface ChildOptions {
   cpu?: number;
   /** Extra node flags (e.g. `--expose-gc`, `--cpu-prof`). */
   nodeFlags?: string[];
+  /** Environment added to the runner's. Default none. */
+  env?: Record<string, string>;
   /** How long to wait for the child's ready line, ms. Default 20000. */
   readyTimeoutMs?: number;
 }
@@ -58,9 +60,10 @@ export class Child {
     this.name = name;
     const nodeArgs = ['--conditions=source', ...(options.nodeFlags ?? []), script, ...args];
     const pin = options.cpu !== undefined && hasTaskset();
+    const spawnOptions = { stdio: 'pipe' as const, env: { ...process.env, ...options.env } };
     this.process = pin
-      ? spawn('taskset', ['-c', String(options.cpu), process.execPath, ...nodeArgs], { stdio: 'pipe' })
-      : spawn(process.execPath, nodeArgs, { stdio: 'pipe' });
+      ? spawn('taskset', ['-c', String(options.cpu), process.execPath, ...nodeArgs], spawnOptions)
+      : spawn(process.execPath, nodeArgs, spawnOptions);
     live.add(this.process);
     // A child that died mid-write must not take the runner down with EPIPE.
     this.process.stdin!.on('error', () => {});

@@ -2,10 +2,10 @@
 // (tiny sizes, prints the tables, writes nothing). Flags: --rounds N, --only A,B, --targets a,b,
 // --cpu-prof (profiles of the tidings servers into bench/results/profiles), --no-write.
 import { parseArgs } from 'node:util';
-import { runBench } from './run-bench.ts';
+import { redisScenarios } from './redis-scenario.ts';
 import { renderTables } from './report/markdown.ts';
 import { writeReport } from './report/write-report.ts';
-import { redisScenarios } from './redis-scenario.ts';
+import { runBench } from './run-bench.ts';
 
 const { values } = parseArgs({
   options: {

@@ -5,13 +5,13 @@ const LOG_GROWTH = Math.log(GROWTH);
 // ln(1e9 µs) / ln(1.01) ≈ 2083: room for latencies up to ~17 minutes.
 const BUCKETS = 2100;
 
-function bucketOf(us: number): number {
+function bucketIndex(us: number): number {
   if (!(us >= 1)) return 0;
   return Math.min(BUCKETS - 1, 1 + Math.floor(Math.log(us) / LOG_GROWTH));
 }
 
 // The geometric middle of a bucket: the value reported for samples that fell into it.
-function valueOf(bucket: number): number {
+function bucketValue(bucket: number): number {
   if (bucket === 0) return 0.5;
   return GROWTH ** (bucket - 0.5);
 }
@@ -35,7 +35,7 @@ export class LatencyHistogram {
   maxUs = 0;
 
   record(us: number): void {
-    this.#counts[bucketOf(us)]!++;
+    this.#counts[bucketIndex(us)]!++;
     this.count++;
     this.sumUs += us;
     if (us < this.minUs) this.minUs = us;
@@ -82,10 +82,12 @@ export function mergeSnapshots(snapshots: readonly HistogramSnapshot[]): Histogr
 export function percentileUs(snapshot: HistogramSnapshot, fraction: number): number {
   if (snapshot.count === 0) return Number.NaN;
   const rank = Math.ceil(fraction * snapshot.count);
+  if (rank >= snapshot.count) return snapshot.maxUs;
+  if (rank <= 1) return snapshot.minUs;
   let seen = 0;
   for (const [bucket, n] of snapshot.buckets) {
     seen += n;
-    if (seen >= rank) return Math.min(snapshot.maxUs, Math.max(snapshot.minUs, valueOf(bucket)));
+    if (seen >= rank) return Math.min(snapshot.maxUs, Math.max(snapshot.minUs, bucketValue(bucket)));
   }
   return snapshot.maxUs;
 }

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { hasTaskset } from './child.ts';
+import { createFreshPool, createSharedPool } from './process-pool.ts';
 import { type RunMetrics, type RunSettings, runOne } from './run-one.ts';
 import { type Goal, SCENARIOS, type Scenario } from './scenarios.ts';
-import { type Target, TARGETS, targetById } from './targets.ts';
+import { TARGETS, type Target, targetById } from './targets.ts';
 
 /** Options of `runBench`. */
 export interface BenchOptions {
@@ -28,6 +29,8 @@ export interface RunRecord {
   target: string;
   round: number;
   ok: boolean;
+  /** One-minute load average when the run ended. */
+  load1: number;
   error?: string;
   metrics?: RunMetrics;
 }
@@ -84,6 +87,8 @@ export interface BenchReport {
   startedAt: string;
   durationS: number;
   rounds: number;
+  /** One-minute load average of the machine: other work on it skews every figure. */
+  loadAverage: { start: number; end: number };
   machine: {
     cpus: number;
     cpuModel: string;
@@ -113,8 +118,8 @@ function summarize(scenario: Scenario, runs: RunRecord[]): TargetSummary[] {
   const byRound = new Map<number, Map<string, RunMetrics>>();
   for (const run of runs) {
     if (!run.ok || !run.metrics) continue;
-    let round = byRound.get(run.round);
-    if (!round) byRound.set(run.round, (round = new Map()));
+    const round = byRound.get(run.round) ?? new Map<string, RunMetrics>();
+    byRound.set(run.round, round);
     round.set(run.target, run.metrics);
   }
   return scenario.targets.map((id) => {
@@ -159,12 +164,17 @@ function summarize(scenario: Scenario, runs: RunRecord[]): TargetSummary[] {
  */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const started = Date.now();
+  const loadAtStart = loadavg()[0]!;
   const log = options.log ?? (() => {});
   const rounds = options.rounds ?? (options.profile === 'full' ? 3 : 1);
   const limit = fdLimit();
   const pinned = availableParallelism() >= 2 && hasTaskset();
+  const smoke = options.profile === 'smoke';
+  const pool = smoke ? createSharedPool() : createFreshPool(pinned ? { server: 0, loadgen: 1 } : undefined);
   const settings: RunSettings = {
-    ...(pinned ? { pin: { server: 0, loadgen: 1 } } : {}),
+    pool,
+    env: {},
+    settleMs: smoke ? 30 : 200,
     // Each client is one descriptor; keep room for the process's own.
     maxClientsPerLoadgen: Math.max(100, Math.min(limit - 512, 15_000)),
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
@@ -173,7 +183,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const scenarios = all.filter((s) => !options.only || options.only.includes(s.id));
   const known = new Set(TARGETS.map((t) => t.id));
   const reports: ScenarioReport[] = [];
-  for (const scenario of scenarios) {
+
+  async function runScenario(scenario: Scenario): Promise<ScenarioReport> {
     const sizes = options.profile === 'full' ? scenario.full : scenario.smoke;
     const targets = scenario.targets.filter(
       (id) => known.has(id) && (!options.targets || id === scenario.baseline || options.targets.includes(id)),
@@ -184,19 +195,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const shift = (round - 1) % targets.length;
       const order = [...targets.slice(shift), ...targets.slice(0, shift)];
       for (const id of order) {
-        const target = targetById(id);
         try {
-          const metrics = await runOne(scenario, sizes, target, round, settings);
-          runs.push({ target: id, round, ok: true, metrics });
+          const metrics = await runOne(scenario, sizes, targetById(id), round, settings);
+          runs.push({ target: id, round, ok: true, load1: loadavg()[0]!, metrics });
           log(`  ${scenario.id} r${round} ${id}: ${describe(scenario, metrics)}`);
         } catch (error) {
           const message = (error as Error).message;
-          runs.push({ target: id, round, ok: false, error: message });
+          runs.push({ target: id, round, ok: false, load1: loadavg()[0]!, error: message });
           log(`  ${scenario.id} r${round} ${id}: FAILED ${message.split('\n')[0]}`);
         }
       }
     }
-    reports.push({
+    return {
       id: scenario.id,
       title: scenario.title,
       mode: scenario.mode,
@@ -206,13 +216,29 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       sizes,
       runs,
       summary: summarize({ ...scenario, targets }, runs),
-    });
+    };
+  }
+
+  try {
+    for (const scenario of scenarios) {
+      const prepared = scenario.setup ? await scenario.setup() : undefined;
+      settings.env = prepared?.env ?? {};
+      try {
+        reports.push(await runScenario(scenario));
+      } finally {
+        settings.env = {};
+        await prepared?.teardown();
+      }
+    }
+  } finally {
+    await pool.close();
   }
   return {
     profile: options.profile,
     startedAt: new Date(started).toISOString(),
     durationS: (Date.now() - started) / 1000,
     rounds,
+    loadAverage: { start: loadAtStart, end: loadavg()[0]! },
     machine: {
       cpus: availableParallelism(),
       cpuModel: cpus()[0]?.model ?? 'unknown',

@@ -1,14 +1,11 @@
-import { fileURLToPath } from 'node:url';
-import { Child } from './child.ts';
+import type { Child } from './child.ts';
 import { type HistogramSnapshot, mergeSnapshots, percentileUs } from './histogram.ts';
 import type { LoadJob } from './loadgen/job.ts';
 import type { WindowReport } from './loadgen/tracker.ts';
+import type { ProcessPool } from './process-pool.ts';
 import type { Scenario, Sizes } from './scenarios.ts';
 import type { ServerStats } from './server/harness.ts';
 import type { Target } from './targets.ts';
-
-const SERVER_DIR = fileURLToPath(new URL('./server/', import.meta.url));
-const LOADGEN = fileURLToPath(new URL('./loadgen/main.ts', import.meta.url));
 
 /** The figures of one run: one target, one scenario, one round. */
 export interface RunMetrics {
@@ -41,12 +38,15 @@ export interface RunMetrics {
 
 /** How one run is carried out. */
 export interface RunSettings {
-  /** CPUs to pin to, or undefined for none. */
-  pin?: { server: number; loadgen: number };
+  pool: ProcessPool;
+  /** Settle time before the first event, ms: some stacks register a subscriber after the head went out. */
+  settleMs: number;
   /** Most clients one load generator process opens (file descriptors). */
   maxClientsPerLoadgen: number;
   /** Directory for `--cpu-prof` profiles of tidings servers, or undefined for none. */
   cpuProfDir?: string;
+  /** Environment for the server processes (e.g. the Redis URL). */
+  env: Record<string, string>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,18 +76,26 @@ export async function runOne(
       `--cpu-prof-name=${scenario.id}-${target.id}-r${round}.cpuprofile`,
     );
   }
-  const server = new Child(`${target.id} server`, `${SERVER_DIR}${target.script}`, target.args ?? [], {
-    cpu: settings.pin?.server,
-    nodeFlags,
-  });
+  const { pool } = settings;
+  const profiled = nodeFlags.includes('--cpu-prof');
+  // A key prefix of its own per run, so runs sharing a Redis never see each other's events.
+  const env = {
+    ...settings.env,
+    BENCH_REDIS_PREFIX: `bench:${scenario.id}:${target.id}:${round}:${Date.now()}:`,
+  };
+  const server = await pool.server(target, nodeFlags, env, 'server');
   const loadgens: Child[] = [];
+  let publisher: Child | undefined;
   try {
     const info = (await server.ready) as { port: number; controlPort: number };
+    if (target.publisherArgs)
+      publisher = await pool.server({ ...target, args: target.publisherArgs }, [], env, 'publisher');
+    // Events come from the publishing node when there is one, and so credit goes back to it.
+    const source = publisher ?? server;
+    const sourceInfo = (await source.ready) as { controlPort: number };
     const before = idle ? await server.request<ServerStats>('stats', { gc: true }) : undefined;
     const split = shares(sizes.clients, settings.maxClientsPerLoadgen);
-    for (let i = 0; i < split.length; i++)
-      loadgens.push(new Child(`loadgen ${i + 1}`, LOADGEN, [], { cpu: settings.pin?.loadgen }));
-    await Promise.all(loadgens.map((l) => l.ready));
+    for (let i = 0; i < split.length; i++) loadgens.push(await pool.loadgen(i));
     const job: LoadJob = {
       kind: endpoint.kind,
       host: '127.0.0.1',
@@ -97,7 +105,7 @@ export async function runOne(
       connectConcurrency: sizes.connectConcurrency,
       connectTimeoutMs: 20_000,
       ...(endpoint.readyOn ? { readyOn: endpoint.readyOn } : {}),
-      ...(scenario.mode === 'window' ? { credit: { port: info.controlPort, intervalMs: 2 } } : {}),
+      ...(scenario.mode === 'window' ? { credit: { port: sourceInfo.controlPort, intervalMs: 2 } } : {}),
     };
     const connectTimeoutMs = 60_000 + sizes.clients * 10;
     const connects = await Promise.all(
@@ -124,26 +132,27 @@ export async function runOne(
       };
     }
 
-    // Let the last subscriptions settle before the first event (some stacks register after the head).
-    await sleep(100);
+    await sleep(settings.settleMs);
     const publishMs = sizes.warmupMs + sizes.durationMs + 10_000;
-    await server.request(
+    await source.request(
       'publish',
       scenario.mode === 'window'
         ? { mode: 'window', window: sizes.window, burst: sizes.burst, maxMs: publishMs }
         : { mode: 'rate', ratePerS: sizes.ratePerS, maxMs: publishMs },
     );
     await sleep(sizes.warmupMs);
-    const [s0] = await Promise.all([
+    const [s0, p0] = (await Promise.all([
       server.request<ServerStats>('stats'),
+      source.request<ServerStats>('stats'),
       ...loadgens.map((l) => l.request('start')),
-    ]);
+    ])) as [ServerStats, ServerStats, ...unknown[]];
     await sleep(sizes.durationMs);
-    const [s1, ...reports] = (await Promise.all([
+    const [s1, p1, ...reports] = (await Promise.all([
       server.request<ServerStats>('stats'),
+      source.request<ServerStats>('stats'),
       ...loadgens.map((l) => l.request<WindowReport>('end')),
-    ])) as [ServerStats, ...WindowReport[]];
-    await server.request('stop');
+    ])) as [ServerStats, ServerStats, ...WindowReport[]];
+    await source.request('stop');
 
     const latency = mergeSnapshots(reports.map((r) => r.latency));
     const deliveries = reports.reduce((n, r) => n + r.deliveries, 0);
@@ -157,7 +166,7 @@ export async function runOne(
       connected,
       deliveries,
       responses,
-      published: s1.published - s0.published,
+      published: p1.published - p0.published,
       units,
       unitsPerS: units / (wallUs / 1e6),
       usPerUnit: units > 0 ? serverCpuUs / units : Number.NaN,
@@ -174,9 +183,9 @@ export async function runOne(
     };
   } finally {
     // The server goes first, so its sockets close from its side; then the load generators.
-    if (settings.cpuProfDir && target.family === 'tidings') await server.stop();
-    else await server.kill();
-    await Promise.all(loadgens.map((l) => l.kill()));
+    await pool.releaseServer(server, profiled);
+    if (publisher) await pool.releaseServer(publisher, false);
+    await Promise.all(loadgens.map((l) => pool.releaseLoadgen(l)));
   }
 }
 

@@ -21,6 +21,13 @@ export interface Target {
   script: string;
   args?: string[];
   endpoints: Partial<Record<Transport, Endpoint>>;
+  /**
+   * Arguments of a second process of the same script that does the publishing, so events reach
+   * the measured server from another node. Default: the measured server publishes itself.
+   */
+  publisherArgs?: string[];
+  /** Only for the scenarios that name it (it needs a service such as Redis). Default false. */
+  dedicated?: boolean;
 }
 
 function tidingsEndpoints(base = '/realtime'): Partial<Record<Transport, Endpoint>> {
@@ -64,6 +71,15 @@ export const TARGETS: readonly Target[] = [
     label: 'tidings on Hono (node-server)',
     family: 'tidings',
     script: 'tidings-hono.ts',
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-redis',
+    label: 'tidings, bare node:http, events through Redis',
+    family: 'tidings',
+    script: 'tidings-redis.ts',
+    publisherArgs: ['publisher'],
+    dedicated: true,
     endpoints: tidingsEndpoints(),
   },
   {
@@ -146,5 +162,7 @@ export function targetById(id: string): Target {
 
 /** The tidings targets that serve `transport`. */
 export function tidingsTargets(transport: Transport): string[] {
-  return TARGETS.filter((t) => t.family === 'tidings' && t.endpoints[transport]).map((t) => t.id);
+  return TARGETS.filter((t) => t.family === 'tidings' && !t.dedicated && t.endpoints[transport]).map(
+    (t) => t.id,
+  );
 }

@@ -1,4 +1,8 @@
 import { defineProject } from 'vitest/config';
 import { sourceResolve } from '../../vitest.shared.ts';
 
-export default defineProject({ ...sourceResolve, test: { name: 'client', include: ['test/**/*.test.ts'] } });
+export default defineProject({
+  ...sourceResolve,
+  // Browser tests start Chromium and several tabs; on a busy 2-core machine that takes seconds.
+  test: { name: 'client', include: ['test/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 30_000 },
+});

@@ -30,7 +30,10 @@ export async function connectAll(
       const index = next++;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`client ${index} not ready after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`client ${index} not ready after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       });
       const opening = open(index);
       try {

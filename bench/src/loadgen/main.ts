@@ -1,5 +1,6 @@
 // The load generator: a process of its own (pinned to its own core by the runner), driven over
 // stdin/stdout. `connect` opens the clients, `start`/`end` bracket the measured window.
+import type { Agent } from 'node:http';
 import { reply, serveRpc } from '../rpc.ts';
 import { connectAll, type OpenClient } from './connect-all.ts';
 import { openEngineIoClient } from './engine-io-clients.ts';
@@ -13,12 +14,23 @@ const MAX_LIFETIME_MS = 10 * 60_000;
 
 let tracker: Tracker | undefined;
 let clients: OpenClient[] = [];
+let agent: Agent | undefined;
+
+function closeAll(): void {
+  tracker?.stop();
+  for (const client of clients) client.close();
+  tracker = undefined;
+  clients = [];
+  agent?.destroy();
+  agent = undefined;
+}
 
 async function connect(job: LoadJob) {
   if (tracker) throw new Error('already connected');
   const t = new Tracker(job.clients);
   tracker = t;
-  const agent = createPollAgent(job.clients);
+  const pollAgent = createPollAgent(job.clients);
+  agent = pollAgent;
   const open = (index: number): Promise<OpenClient> => {
     switch (job.kind) {
       case 'ws':
@@ -28,10 +40,10 @@ async function connect(job: LoadJob) {
         return openSseClient(job, t, index);
       case 'long-poll':
       case 'poll':
-        return openPollClient(job, t, index, agent);
+        return openPollClient(job, t, index, pollAgent);
       case 'eio-poll':
       case 'sio-poll':
-        return openEngineIoClient(job, t, index, agent);
+        return openEngineIoClient(job, t, index, pollAgent);
     }
   };
   const result = await connectAll(job.clients, job.connectConcurrency, job.connectTimeoutMs, open, (m, i) => {
@@ -55,14 +67,15 @@ serveRpc(
       case 'end':
         if (!tracker) throw new Error('not connected');
         return tracker.endWindow();
+      case 'reset':
+        // Ready for the next job in the same process (the smoke profile reuses load generators).
+        closeAll();
+        return { ok: true };
       default:
         throw new Error(`unknown op ${request.op}`);
     }
   },
-  () => {
-    tracker?.stop();
-    for (const client of clients) client.close();
-  },
+  closeAll,
   MAX_LIFETIME_MS,
 );
 reply({ id: 0, result: { ready: true, pid: process.pid } });

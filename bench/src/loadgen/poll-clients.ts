@@ -10,7 +10,11 @@ const RETRY_MS = 50;
 
 /** One keep-alive agent for all polling clients of a load generator: a socket per client, reused. */
 export function createPollAgent(clients: number): Agent {
-  return new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY, maxFreeSockets: clients * 2 + 16 });
+  return new Agent({
+    keepAlive: true,
+    maxSockets: Number.POSITIVE_INFINITY,
+    maxFreeSockets: clients * 2 + 16,
+  });
 }
 
 interface PollBody {
@@ -37,7 +41,9 @@ function fetchText(
       (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
         res.on('error', reject);
       },
     );
@@ -53,7 +59,12 @@ function fetchText(
  * the wire, then each answer is followed at once by the next request with the new cursor. Short poll
  * (`kind: 'poll'`): the same loop, ready at its first answer; every answer counts as a response.
  */
-export function openPollClient(job: LoadJob, tracker: Tracker, index: number, agent: Agent): Promise<OpenClient> {
+export function openPollClient(
+  job: LoadJob,
+  tracker: Tracker,
+  index: number,
+  agent: Agent,
+): Promise<OpenClient> {
   const longPoll = job.kind === 'long-poll';
   let cursor: string | undefined;
   let stopped = false;
@@ -90,22 +101,25 @@ export function openPollClient(job: LoadJob, tracker: Tracker, index: number, ag
       fetchText(job, agent, path, (req) => {
         current = req;
         if (longPoll && !ready) req.once('finish', becomeReady);
-      }).then(({ status, text }) => {
-        const receivedUs = nowUs();
-        if (stopped) return;
-        if (status !== 200) return fail(`${job.kind} answered ${status}: ${text.slice(0, 80)}`);
-        failures = 0;
-        tracker.responded();
-        const body = JSON.parse(text) as PollBody;
-        for (const event of body.events) {
-          const data = event.data;
-          if (data && typeof data.s === 'number' && typeof data.t === 'number')
-            tracker.delivered(index, data.s, data.t, receivedUs);
-        }
-        if (body.cursor !== undefined) cursor = body.cursor;
-        becomeReady();
-        next();
-      }, (error: Error) => fail(`${job.kind}: ${error.message}`));
+      }).then(
+        ({ status, text }) => {
+          const receivedUs = nowUs();
+          if (stopped) return;
+          if (status !== 200) return fail(`${job.kind} answered ${status}: ${text.slice(0, 80)}`);
+          failures = 0;
+          tracker.responded();
+          const body = JSON.parse(text) as PollBody;
+          for (const event of body.events) {
+            const data = event.data;
+            if (data && typeof data.s === 'number' && typeof data.t === 'number')
+              tracker.delivered(index, data.s, data.t, receivedUs);
+          }
+          if (body.cursor !== undefined) cursor = body.cursor;
+          becomeReady();
+          next();
+        },
+        (error: Error) => fail(`${job.kind}: ${error.message}`),
+      );
     }
     next();
   });

@@ -1,8 +1,9 @@
 // The part every target server script shares: it publishes (the server side decides when, like a
 // real application), measures its own CPU and memory, and takes commands from the runner over
 // stdin. The target script only says how to start its server and how to broadcast one event.
-import { createServer as createNetServer, type Socket } from 'node:net';
+
 import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { type BenchData, createPayload } from '../payload.ts';
 import { type RpcRequest, reply, serveRpc } from '../rpc.ts';
 
@@ -61,6 +62,8 @@ export async function runTargetServer(start: (args: string[]) => Promise<TargetS
   let deadline = 0;
   let window = 0;
   let burst = 1;
+  // Where the current window-mode publish started: clients that have seen nothing yet count as here.
+  let windowBase = 0;
   let pumpScheduled = false;
   let rateTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -101,7 +104,7 @@ export async function runTargetServer(start: (args: string[]) => Promise<TargetS
   function pump(): void {
     pumpScheduled = false;
     if (mode !== 'window') return;
-    const allowed = credit() + window;
+    const allowed = Math.max(credit(), windowBase) + window;
     let sent = 0;
     while (seq < allowed && sent < burst && seq < limit) {
       publishOne();
@@ -169,6 +172,7 @@ export async function runTargetServer(start: (args: string[]) => Promise<TargetS
           deadline = Date.now() + Math.min(command.maxMs ?? MAX_PUBLISH_MS, MAX_PUBLISH_MS);
           if (command.mode === 'window') {
             mode = 'window';
+            windowBase = seq;
             window = Math.max(1, command.window ?? 64);
             burst = Math.max(1, command.burst ?? 16);
             schedulePump();

@@ -6,8 +6,9 @@ import type { TopicMap, TransportName } from './options.ts';
 export type ClientStatus = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** An event as delivered on any of the topics of `T`, its `data` typed by its topic. */
-export type AnyEnvelope<T extends TopicMap> = { [K in keyof T & string]: Envelope<T[K]> & { topic: K } }[keyof T &
-  string];
+export type AnyEnvelope<T extends TopicMap> = {
+  [K in keyof T & string]: Envelope<T[K]> & { topic: K };
+}[keyof T & string];
 
 /** The events of `client.on`. */
 export interface ClientEvents<T extends TopicMap = TopicMap> {

@@ -1,6 +1,6 @@
 import { type Envelope, isValidTopic } from '@tidings/core/protocol';
 import type { Client, ClientEvents, ClientStatus } from './client.ts';
-import { type NoticeInfo, type Sink, createConnection } from './internal/connection.ts';
+import { createConnection, type NoticeInfo, type Sink } from './internal/connection.ts';
 import { createDedupe } from './internal/dedupe.ts';
 import { createSharedConnection } from './internal/shared-connection.ts';
 import { watchWake } from './internal/watch-wake.ts';
@@ -90,7 +90,8 @@ export function createClient<T extends TopicMap = TopicMap>(options: ClientOptio
       if (!isValidTopic(topic)) throw new TypeError(`invalid topic ${topic}`);
       let set = handlers.get(topic);
       if (!set) {
-        handlers.set(topic, (set = new Set()));
+        set = new Set();
+        handlers.set(topic, set);
         retopic();
       }
       // A wrapper, so the same function subscribed twice is called twice and unsubscribed once.
@@ -110,7 +111,10 @@ export function createClient<T extends TopicMap = TopicMap>(options: ClientOptio
     },
     on<E extends keyof ClientEvents<T>>(name: E, listener: ClientEvents<T>[E]) {
       let set = listeners.get(name);
-      if (!set) listeners.set(name, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        listeners.set(name, set);
+      }
       const entry = (arg: never) => (listener as Listener)(arg);
       set.add(entry);
       return () => {

@@ -31,7 +31,8 @@ export interface ClientOptions<T extends TopicMap = TopicMap> {
   /**
    * Share one connection among all tabs of this origin that use the same `url`: the tabs elect a
    * leader (Web Locks) that holds the connection and relays over a BroadcastChannel. Default true
-   * where `navigator.locks`, `BroadcastChannel` and `document` exist (browser windows), else false.
+   * where `navigator.locks`, `BroadcastChannel` and `document` exist (browser windows), else false;
+   * `true` where the first two are missing gives the client a connection of its own.
    */
   sharedConnection?: boolean;
   /** Start after this event id (e.g. one your app stored), instead of "from now". Default none. */
@@ -114,11 +115,18 @@ export function resolveOptions(options: ClientOptions): Resolved {
     const value = o[key] as number;
     if (!(value >= 0 && value < Infinity)) throw new TypeError(`${key} must be a number ≥ 0`);
   }
-  if (typeof o.url !== 'string' || !o.url) throw new TypeError('url is required');
+  try {
+    new URL(o.url as string, g.location?.href);
+  } catch {
+    throw new TypeError('url must be an absolute URL (or, in a page, one relative to it)');
+  }
+  // Asked for where the APIs are missing (server-side rendering): a connection of its own instead.
+  o.sharedConnection &&= !!(g.navigator?.locks && g.BroadcastChannel);
   const t = o.transports as TransportName[];
   if (!t.length || t.some((name, i) => !NAMES.includes(name) || t.indexOf(name) !== i)) {
     throw new TypeError(`transports must be distinct names from ${NAMES}`);
   }
-  for (const topic of o.topics as string[]) if (!isValidTopic(topic)) throw new TypeError(`invalid topic ${topic}`);
+  for (const topic of o.topics as string[])
+    if (!isValidTopic(topic)) throw new TypeError(`invalid topic ${topic}`);
   return o as unknown as Resolved;
 }

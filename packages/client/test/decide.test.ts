@@ -6,7 +6,14 @@ const cases: [string, Failure, TransportName, boolean, boolean, ReturnType<typeo
   // [what, failure, transport, canRefresh, canFallBack, decision]
   ['401 with getToken refreshes', { message: '', status: 401 }, 'sse', true, true, { action: 'refresh' }],
   ['401 without getToken stops', { message: '', status: 401 }, 'sse', false, true, { action: 'stop' }],
-  ['close 4401 refreshes', { message: '', close: 4401, opened: true }, 'ws', true, true, { action: 'refresh' }],
+  [
+    'close 4401 refreshes',
+    { message: '', close: 4401, opened: true },
+    'ws',
+    true,
+    true,
+    { action: 'refresh' },
+  ],
   [
     'SSE close token_expired refreshes',
     { message: '', code: 'token_expired', retryMs: 0, opened: true },
@@ -20,7 +27,14 @@ const cases: [string, Failure, TransportName, boolean, boolean, ReturnType<typeo
   ['close 1008 stops', { message: '', close: 1008, opened: true }, 'ws', true, true, { action: 'stop' }],
   ['404 falls back', { message: '', status: 404 }, 'sse', false, true, { action: 'fallback' }],
   ['404 on the last transport stops', { message: '', status: 404 }, 'poll', false, false, { action: 'stop' }],
-  ['a 200 that is not an event stream falls back', { message: '', status: 200 }, 'sse', false, true, { action: 'fallback' }],
+  [
+    'a 200 that is not an event stream falls back',
+    { message: '', status: 200 },
+    'sse',
+    false,
+    true,
+    { action: 'fallback' },
+  ],
   [
     'SSE without first bytes in time falls back',
     { message: '', silent: true },
@@ -85,7 +99,14 @@ const cases: [string, Failure, TransportName, boolean, boolean, ReturnType<typeo
     true,
     { action: 'retry', waitMs: 2000 },
   ],
-  ['a network error on SSE retries', { message: '', network: true }, 'sse', false, true, { action: 'retry', waitMs: 0 }],
+  [
+    'a network error on SSE retries',
+    { message: '', network: true },
+    'sse',
+    false,
+    true,
+    { action: 'retry', waitMs: 0 },
+  ],
   ['500 retries', { message: '', status: 500 }, 'long-poll', false, true, { action: 'retry', waitMs: 0 }],
 ];
 

@@ -16,7 +16,10 @@ const spec = fc.record(
   {
     id: fc.stringMatching(/^[A-Za-z0-9-]{1,12}$/),
     event: fc.stringMatching(/^[a-z]{1,8}$/),
-    data: fc.array(fc.string({ unit: 'grapheme', maxLength: 12 }).map(noBreaks), { minLength: 1, maxLength: 3 }),
+    data: fc.array(fc.string({ unit: 'grapheme', maxLength: 12 }).map(noBreaks), {
+      minLength: 1,
+      maxLength: 3,
+    }),
     comment: fc.string({ unit: 'grapheme', maxLength: 8 }).map(noBreaks),
     retry: fc.nat(100_000),
   },

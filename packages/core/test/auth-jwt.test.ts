@@ -10,6 +10,7 @@ import {
   openWs,
   pollBody,
   request,
+  until,
   useFakeClock,
 } from './support/harness.ts';
 import { start } from './support/pending.ts';
@@ -272,6 +273,7 @@ describe('token expiry ends the connection', () => {
     const hub = hubWithExpiry();
     const token = await signJwt({ sub: 'ann', exp: nowS() + 10 }, SECRET);
     const waiting = start(hub, `long-poll?topics=a&timeout=25&token=${token}`);
+    await until(() => hub.stats().connections.longPoll === 1, 'the long poll to be admitted');
     await advance(9_000);
     expect(waiting.settled).toBe(false);
     await advance(2_000);

@@ -10,6 +10,7 @@ import {
   openWs,
   pollBody,
   request,
+  until,
   useFakeClock,
 } from './support/harness.ts';
 import { start } from './support/pending.ts';
@@ -85,7 +86,7 @@ describe('maxConnectionsPerUser (by the principal id, the JWT sub)', () => {
     const auth = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
     await openWs(hub, '?topics=a', { init: auth(ann) });
     const held = start(hub, 'long-poll?topics=a', auth(ann));
-    await flush();
+    await until(() => hub.stats().connections.longPoll === 1, 'the long poll to be admitted');
     await expectTooMany(hub, await hub.handle(request('sse?topics=a', auth(ann))));
     const decision = await hub.upgrade(request(`ws?topics=a&token=${ann}`));
     expect(decision.accepted).toBe(false);

@@ -5,6 +5,7 @@
 import type { Hub, RequestContext, StreamPort } from '@tidings/core';
 import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { handshakeError } from './internal/handshake-error.ts';
 import { createWsEvents } from './internal/ws-events.ts';
 
 /** A direct SSE writer for one request, and what the handler returns once the answer went through it. */
@@ -68,14 +69,19 @@ export function tidings(hub: Hub, options: TidingsHonoOptions = {}): Hono {
   });
   app.all('/ws', async (c) => {
     if (!upgradeWebSocket || c.req.header('upgrade')?.toLowerCase() !== 'websocket') return answer(c);
+    const refused = handshakeError(c.req.raw);
+    if (refused) return refused;
     const decision = await hub.upgrade(c.req.raw, contextOf(c));
     if (!decision.accepted) return decision.response;
+    const events = createWsEvents(decision);
+    let upgraded: Response | undefined;
     try {
-      return await upgradeWebSocket(c, createWsEvents(decision));
-    } catch (error) {
-      decision.abort();
-      throw error;
+      // The middleware form calls `next` instead of throwing when the runtime declines the upgrade.
+      upgraded = (await upgradeWebSocket(() => events)(c, async () => {})) ?? undefined;
+    } finally {
+      if (!upgraded) decision.abort();
     }
+    return upgraded ?? c.json({ error: { code: 'bad_request', message: 'the WebSocket upgrade failed' } }, 400);
   });
   return app;
 }

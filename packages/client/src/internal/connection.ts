@@ -236,11 +236,17 @@ export function createConnection(o: Resolved, sink: Sink): Upstream {
         if (token === undefined && o.getToken) token = await o.getToken();
         let response: Response;
         try {
-          response = await send(o, token, 'publish', {}, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(message),
-          });
+          response = await send(
+            o,
+            token,
+            'publish',
+            {},
+            {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(message),
+            },
+          );
         } catch {
           throw new ClientError('network', 'publish failed: server unreachable');
         }

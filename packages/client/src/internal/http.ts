@@ -38,6 +38,7 @@ export async function failureOf(response: Response): Promise<Failure> {
   const seconds = Number(after);
   const failure: Failure = { status: response.status, message: `HTTP ${response.status} ${code ?? ''}` };
   if (code) failure.code = code;
-  if (after) failure.retryMs = Math.max(0, seconds >= 0 ? seconds * 1000 : Date.parse(after) - Date.now() || 0);
+  if (after)
+    failure.retryMs = Math.max(0, seconds >= 0 ? seconds * 1000 : Date.parse(after) - Date.now() || 0);
   return failure;
 }

@@ -116,8 +116,9 @@ export function createSharedConnection(o: Resolved, sink: Sink): Upstream {
   const hello = (): void => post({ k: 'hi', f: me, t: mine });
   const bye = (): void => post({ k: 'bye', f: me });
   hello();
-  addEventListener('pagehide', bye);
-  addEventListener('pageshow', hello);
+  // Absent outside windows (a worker, Node with the option forced on).
+  globalThis.addEventListener?.('pagehide', bye);
+  globalThis.addEventListener?.('pageshow', hello);
 
   return {
     setTopics(topics) {
@@ -140,8 +141,8 @@ export function createSharedConnection(o: Resolved, sink: Sink): Upstream {
     close() {
       closing = true;
       bye();
-      removeEventListener('pagehide', bye);
-      removeEventListener('pageshow', hello);
+      globalThis.removeEventListener?.('pagehide', bye);
+      globalThis.removeEventListener?.('pageshow', hello);
       quit.abort();
       leader?.close();
       release?.();

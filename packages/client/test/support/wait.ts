@@ -1,7 +1,7 @@
 import type { Client, ClientEvents } from '../../src/index.ts';
 
 /** Polls `check` every 10 ms until it returns true; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -13,7 +13,7 @@ export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'co
 export function next<E extends keyof ClientEvents>(
   client: Client,
   name: E,
-  timeoutMs = 5000,
+  timeoutMs = 10_000,
 ): Promise<Parameters<ClientEvents[E]>[0]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -8,9 +8,10 @@ import { openWs } from '../clients/ws-client.ts';
 import { type Harness, openWitness, uniqueTopic, useCleanup } from '../harness.ts';
 import { spec } from './case-kit.ts';
 
-// Enough bytes to fill any loopback socket buffers (a few MB) and then the server's own limit.
-const EVENT_CHARS = 32_000;
-const MAX_EVENTS = 400;
+// Enough bytes (12 MB) to fill any loopback socket buffers (a few MB) and then the server's own
+// limit; each event stays under the default maxMessageBytes (64 KiB).
+const EVENT_CHARS = 60_000;
+const MAX_EVENTS = 200;
 
 /**
  * True once the received bytes end with the zero-size last chunk of a chunked body. SSE payloads

@@ -19,6 +19,18 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/**
+ * Waits until `condition` holds, a bounded number of real event-loop turns. For work the fake clock
+ * does not drive, such as WebCrypto verifying a token before a request is admitted.
+ */
+export async function until(condition: () => boolean, what = 'condition'): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (condition()) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 /** Advances the fake clock and lets what it triggered settle. */
 export async function advance(ms: number): Promise<void> {
   await vi.advanceTimersByTimeAsync(ms);

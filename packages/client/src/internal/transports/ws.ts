@@ -27,7 +27,11 @@ async function diagnose(link: Link): Promise<Failure> {
  */
 export const openWs: Opener = (link) => {
   const o = link.options;
-  const url = routeUrl(o.url, 'ws', { topics: `${link.topics}`, cursor: link.getCursor(), token: link.token });
+  const url = routeUrl(o.url, 'ws', {
+    topics: `${link.topics}`,
+    cursor: link.getCursor(),
+    token: link.token,
+  });
   const socket = new o.WebSocket(url.replace(/^http/, 'ws'));
   const pending = new Map<string, Settle>();
   let welcomed = false;
@@ -37,7 +41,8 @@ export const openWs: Opener = (link) => {
     clearTimeout(timer);
     socket.onclose = socket.onmessage = null;
     socket.close();
-    for (const [, settle] of pending) settle[1](new ClientError('disconnected', 'connection lost before the ack'));
+    for (const [, settle] of pending)
+      settle[1](new ClientError('disconnected', 'connection lost before the ack'));
     pending.clear();
   };
   const timer = setTimeout(() => {
@@ -67,7 +72,13 @@ export const openWs: Opener = (link) => {
   socket.onclose = ({ code, reason }) => {
     end();
     if (!welcomed) diagnose(link).then(link.failed);
-    else link.failed({ opened: true, close: code, code: reason || undefined, message: `closed ${code} ${reason}` });
+    else
+      link.failed({
+        opened: true,
+        close: code,
+        code: reason || undefined,
+        message: `closed ${code} ${reason}`,
+      });
   };
 
   return {

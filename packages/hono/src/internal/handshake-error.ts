@@ -1,0 +1,25 @@
+// A Sec-WebSocket-Key is a base64-encoded 16-byte nonce: 22 characters and `==` (RFC 6455, 4.1).
+const KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+function refuse(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json(
+    { error: { code: 'bad_request', message } },
+    { status, headers: { 'cache-control': 'no-store', ...headers } },
+  );
+}
+
+/**
+ * Checks the WebSocket opening handshake as RFC 6455 4.2.1 asks of a server, before the hub takes
+ * a connection slot. Some runtimes upgrade whatever they are given (Deno) or fail with a 500
+ * (Bun); here a bad key is a 400, and a version other than 13 a 426 naming the one supported (4.4).
+ */
+export function handshakeError(request: Request): Response | undefined {
+  const headers = request.headers;
+  if (headers.get('sec-websocket-version')?.trim() !== '13') {
+    return refuse(426, 'only WebSocket version 13 is supported', { 'sec-websocket-version': '13' });
+  }
+  if (!KEY.test(headers.get('sec-websocket-key')?.trim() ?? '')) {
+    return refuse(400, 'Sec-WebSocket-Key must be a base64-encoded 16-byte value');
+  }
+  return undefined;
+}
