@@ -1,6 +1,9 @@
 // `pnpm bench` (full set, writes bench/results and docs/benchmarks.md) and `pnpm bench:smoke`
 // (tiny sizes, prints the tables, writes nothing). Flags: --rounds N, --only A,B, --targets a,b,
-// --cpu-prof (profiles of the tidings servers into bench/results/profiles), --no-write.
+// --cpu-prof (profiles of the tidings servers into a temporary directory), --no-write.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { redisScenarios } from './redis-scenario.ts';
 import { renderTables } from './report/markdown.ts';
@@ -20,12 +23,13 @@ const { values } = parseArgs({
 
 const profile = values.smoke ? 'smoke' : 'full';
 const resultsDir = new URL('../results/', import.meta.url);
+const cpuProfDir = values['cpu-prof'] ? mkdtempSync(join(tmpdir(), 'tidings-bench-profiles-')) : undefined;
 const report = await runBench({
   profile,
   ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
   ...(values.only ? { only: values.only.split(',') } : {}),
   ...(values.targets ? { targets: values.targets.split(',') } : {}),
-  ...(values['cpu-prof'] ? { cpuProfDir: new URL('profiles/', resultsDir).pathname } : {}),
+  ...(cpuProfDir ? { cpuProfDir } : {}),
   extraScenarios: await redisScenarios(),
   log: (line) => console.log(line),
 });
@@ -34,6 +38,7 @@ if (profile === 'full' && !values['no-write']) {
   const written = await writeReport(report, resultsDir, new URL('../../docs/benchmarks.md', import.meta.url));
   console.log(`wrote ${written.join(', ')}`);
 }
+if (cpuProfDir) console.log(`CPU profiles of the tidings servers: ${cpuProfDir}`);
 const failed = report.scenarios.flatMap((s) => s.runs.filter((r) => !r.ok));
 if (failed.length > 0) {
   console.error(`${failed.length} run(s) failed`);

@@ -16,6 +16,8 @@ export interface ProcessPool {
   ): Promise<Child>;
   releaseServer(server: Child, graceful: boolean): Promise<void>;
   loadgen(index: number): Promise<Child>;
+  /** Starts what the coming runs will need, all at once, where the pool keeps processes. */
+  prestart(targets: readonly Target[]): Promise<void>;
   releaseLoadgen(loadgen: Child): Promise<void>;
   close(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export function createFreshPool(pin: Pinning | undefined): ProcessPool {
       return child;
     },
     releaseLoadgen: (loadgen) => loadgen.kill(),
+    async prestart() {},
     async close() {},
   };
 }
@@ -61,7 +64,7 @@ export function createFreshPool(pin: Pinning | undefined): ProcessPool {
 export function createSharedPool(): ProcessPool {
   const servers = new Map<string, Promise<Child>>();
   const loadgens = new Map<number, Promise<Child>>();
-  return {
+  const pool: ProcessPool = {
     server(target, _nodeFlags, env, role) {
       const key = `${target.script} ${(target.args ?? []).join(' ')}`;
       let server = servers.get(key);
@@ -88,6 +91,12 @@ export function createSharedPool(): ProcessPool {
     async releaseLoadgen(loadgen) {
       await loadgen.request('reset');
     },
+    async prestart(targets) {
+      await Promise.all([
+        pool.loadgen(0),
+        ...targets.filter((t) => !t.dedicated).map((t) => pool.server(t, [], {}, 'server')),
+      ]);
+    },
     async close() {
       const all = [...servers.values(), ...loadgens.values()];
       servers.clear();
@@ -102,4 +111,5 @@ export function createSharedPool(): ProcessPool {
       );
     },
   };
+  return pool;
 }

@@ -220,6 +220,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   }
 
   try {
+    const needed = new Set(scenarios.flatMap((s) => s.targets).filter((id) => known.has(id)));
+    await pool.prestart([...needed].map(targetById));
     for (const scenario of scenarios) {
       const prepared = scenario.setup ? await scenario.setup() : undefined;
       settings.env = prepared?.env ?? {};

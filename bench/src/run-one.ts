@@ -17,10 +17,19 @@ export interface RunMetrics {
   responses: number;
   /** Events published by the server in the window. */
   published: number;
+  /**
+   * Deliveries the clients reported ÷ (events published in the server's window × clients): about 1
+   * when every client got every event; the two windows are taken a few ms apart.
+   */
+  deliveredRatio: number;
   /** deliveries, or responses for request scenarios. */
   units: number;
   unitsPerS: number;
-  /** Server CPU (user + system, all threads) per unit, µs. */
+  /**
+   * Server CPU (user + system, all threads) per unit, µs. For event scenarios the units are the
+   * deliveries the server made in its own window (published × connected clients), so CPU and count
+   * cover exactly the same interval; for request scenarios, the answers clients received.
+   */
   usPerUnit: number;
   serverCpuPct: number;
   loadgenCpuPct: number;
@@ -77,6 +86,10 @@ export async function runOne(
     );
   }
   const { pool } = settings;
+  const t0 = Date.now();
+  const mark = (what: string) => {
+    if (process.env.BENCH_DEBUG) console.error(`    ${target.id} ${what} +${Date.now() - t0} ms`);
+  };
   const profiled = nodeFlags.includes('--cpu-prof');
   // A key prefix of its own per run, so runs sharing a Redis never see each other's events.
   const env = {
@@ -88,6 +101,7 @@ export async function runOne(
   let publisher: Child | undefined;
   try {
     const info = (await server.ready) as { port: number; controlPort: number };
+    mark('server ready');
     if (target.publisherArgs)
       publisher = await pool.server({ ...target, args: target.publisherArgs }, [], env, 'publisher');
     // Events come from the publishing node when there is one, and so credit goes back to it.
@@ -117,6 +131,7 @@ export async function runOne(
         ),
       ),
     );
+    mark('connected');
     const connected = connects.reduce((n, c) => n + c.connected, 0);
     const connectErrors = connects.flatMap((c) => c.errors);
     if (connected === 0) throw new Error(`no client connected: ${connectErrors.slice(0, 3).join('; ')}`);
@@ -153,6 +168,7 @@ export async function runOne(
       ...loadgens.map((l) => l.request<WindowReport>('end')),
     ])) as [ServerStats, ServerStats, ...WindowReport[]];
     await source.request('stop');
+    mark('measured');
 
     const latency = mergeSnapshots(reports.map((r) => r.latency));
     const deliveries = reports.reduce((n, r) => n + r.deliveries, 0);
@@ -161,16 +177,19 @@ export async function runOne(
     const loadgenCpuUs = reports.reduce((n, r) => n + r.cpuUs, 0);
     const units = scenario.unit === 'request' ? responses : deliveries;
     const serverCpuUs = s1.cpuUs - s0.cpuUs;
+    const published = p1.published - p0.published;
+    const serverUnits = scenario.unit === 'request' ? responses : published * connected;
     return {
       clients: sizes.clients,
       connected,
       deliveries,
       responses,
-      published: p1.published - p0.published,
+      published,
+      deliveredRatio: published > 0 ? deliveries / (published * connected) : Number.NaN,
       units,
       unitsPerS: units / (wallUs / 1e6),
-      usPerUnit: units > 0 ? serverCpuUs / units : Number.NaN,
-      serverCpuPct: (serverCpuUs / wallUs) * 100,
+      usPerUnit: serverUnits > 0 ? serverCpuUs / serverUnits : Number.NaN,
+      serverCpuPct: (serverCpuUs / (s1.wallUs - s0.wallUs)) * 100,
       loadgenCpuPct: (loadgenCpuUs / wallUs / loadgens.length) * 100,
       p50Ms: percentileUs(latency, 0.5) / 1000,
       p99Ms: percentileUs(latency, 0.99) / 1000,
@@ -185,6 +204,7 @@ export async function runOne(
     // The server goes first, so its sockets close from its side; then the load generators.
     await pool.releaseServer(server, profiled);
     if (publisher) await pool.releaseServer(publisher, false);
+    mark('released');
     await Promise.all(loadgens.map((l) => pool.releaseLoadgen(l)));
   }
 }
@@ -196,6 +216,7 @@ function emptyMetrics(clients: number, connected: number, errors: string[]): Run
     deliveries: 0,
     responses: 0,
     published: 0,
+    deliveredRatio: Number.NaN,
     units: 0,
     unitsPerS: Number.NaN,
     usPerUnit: Number.NaN,

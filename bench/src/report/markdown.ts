@@ -9,7 +9,7 @@ const METRIC_NAMES: Record<GoalResult['metric'], string> = {
 };
 
 function goalCell(summary: TargetSummary): string {
-  if (summary.goals.length === 0) return summary.family === 'tidings' ? '' : summary.family;
+  if (summary.goals.length === 0) return '';
   const missed = summary.goals.filter((g) => !g.pass);
   if (missed.length === 0) return '**met**';
   return `**missed**: ${missed.map((g) => `${METRIC_NAMES[g.metric]} ${formatRatio(g.value)} (goal ${g.op} ${g.ratio})`).join(', ')}`;

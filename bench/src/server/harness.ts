@@ -4,7 +4,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import { type BenchData, createPayload } from '../payload.ts';
+import { type BenchData, createPayload, nowUs } from '../payload.ts';
 import { type RpcRequest, reply, serveRpc } from '../rpc.ts';
 
 const MAX_LIFETIME_MS = 10 * 60_000;
@@ -28,6 +28,8 @@ export interface TargetServer {
 export interface ServerStats {
   /** Process CPU time (all threads) since start, µs. */
   cpuUs: number;
+  /** When the figures were taken, µs on the shared monotonic clock. */
+  wallUs: number;
   rssBytes: number;
   heapUsedBytes: number;
   externalBytes: number;
@@ -152,6 +154,7 @@ export async function runTargetServer(start: (args: string[]) => Promise<TargetS
     const memory = process.memoryUsage();
     return {
       cpuUs: cpu.user + cpu.system,
+      wallUs: nowUs(),
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
       externalBytes: memory.external,

@@ -46,6 +46,7 @@ export interface Client<T extends TopicMap = TopicMap> {
   on<E extends keyof ClientEvents<T>>(name: E, listener: ClientEvents<T>[E]): () => void;
   /** Closes the connection (in a shared tab group: leaves it) and stops reconnecting. */
   close(): void;
+  /** Where the client is now; see ClientStatus. */
   readonly status: ClientStatus;
   /** The transport of the open connection, if any. */
   readonly transport: TransportName | undefined;

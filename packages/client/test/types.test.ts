@@ -15,7 +15,9 @@ describe('types', () => {
         expectTypeOf(envelope).toEqualTypeOf<AnyEnvelope<Topics>>();
         if (envelope.topic === 'counts') expectTypeOf(envelope.data).toEqualTypeOf<number>();
       });
-      expectTypeOf(client.publish<'counts'>).parameter(1).toEqualTypeOf<number>();
+      expectTypeOf(client.publish<'counts'>)
+        .parameter(1)
+        .toEqualTypeOf<number>();
       // @ts-expect-error: not a topic of the map
       client.subscribe('other', () => {});
       // Type-checked, never called.

@@ -20,9 +20,10 @@ import type { ConformanceTarget } from './target.ts';
  * each `start` call; the suite starts each at most once per run, except `shutdown`.
  */
 export const SUITE_CONFIGS: Readonly<Record<string, ConformanceConfig>> = {
-  /** Most cases: JWT required, one allowed origin, 4 KiB messages, 8 topics per connection. */
+  /** Most cases: JWT required (also read from a cookie), one allowed origin, 4 KiB messages, 8 topics per connection. */
   main: baseConfig({
     allowedOrigins: ['http://allowed.example'],
+    tokenCookie: 'tidings_token',
     maxMessageBytes: 4096,
     maxTopicsPerConnection: 8,
   }),

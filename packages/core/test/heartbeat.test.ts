@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { advance, call, flush, makeHub, openWs, useFakeClock } from './support/harness.ts';
 import { readSse } from './support/sse-reader.ts';
 
@@ -105,7 +105,6 @@ describe('WebSocket heartbeat', () => {
   });
 
   it('the shared timer stops when the last connection goes', async () => {
-    const { vi } = await import('vitest');
     const hub = makeHub({ anonymous: true, heartbeatMs: 10_000 });
     const socket = await openWs(hub, '?topics=a');
     expect(vi.getTimerCount()).toBeGreaterThan(0);

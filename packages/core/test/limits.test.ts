@@ -136,6 +136,20 @@ describe('maxTopicsPerConnection', () => {
 });
 
 describe('slow consumers', () => {
+  it('a WebSocket whose bufferedAmount passes maxBufferedBytes is closed with 1013, counted as dropped, and the others keep receiving', async () => {
+    const hub = makeHub({ anonymous: true, maxBufferedBytes: 1024 });
+    const slow = await openWs(hub, '?topics=a');
+    const fast = await openWs(hub, '?topics=a');
+    slow.buffered = 4096;
+    const first = await hub.publish('a', 1);
+    const second = await hub.publish('a', 2);
+    expect(slow.closed).toEqual({ code: 1013, reason: 'slow_consumer' });
+    expect(slow.eventIds()).toEqual([]);
+    expect(fast.eventIds()).toEqual([first, second]);
+    await flush();
+    expect(hub.stats()).toMatchObject({ dropped: 1, connections: { total: 1, ws: 1 } });
+  });
+
   it('an SSE stream nobody reads is ended with a close event once over maxBufferedBytes; others keep receiving', async () => {
     const hub = makeHub({ anonymous: true, maxBufferedBytes: 2048, sseRetryMs: 1500 });
     const stalled = await call(hub, 'sse?topics=a');

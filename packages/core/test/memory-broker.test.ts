@@ -10,6 +10,7 @@ import {
   parseEventId,
 } from '../src/index.ts';
 import { advance, call, flush, makeHub, openWs, pollBody, request, useFakeClock } from './support/harness.ts';
+import { readSse } from './support/sse-reader.ts';
 
 beforeEach(useFakeClock);
 
@@ -213,6 +214,33 @@ describe('the hub over a broker it did not create', () => {
     ]);
     expect(await hub.publish('a', 2)).toBe('remote-1');
     expect(hub.stats().published).toBe(1);
+  });
+
+  it('a failing history read: 500 for polls, 1011 for a WebSocket, an internal close event for SSE', async () => {
+    const errors: unknown[] = [];
+    const inner = createMemoryBroker({ epoch: 'e' });
+    const broker: Broker = {
+      ...inner,
+      readAfter: () => Promise.reject(new Error('history store down')),
+    };
+    const hub = makeHub({ anonymous: true, broker, onError: (e) => errors.push(e) });
+    const cursor = await hub.publish('a', 1);
+    for (const route of ['poll', 'long-poll']) {
+      const response = await hub.handle(request(`${route}?topics=a&cursor=${cursor}`));
+      expect(response!.status).toBe(500);
+      expect(await response!.text()).not.toContain('history store down');
+    }
+    const socket = await openWs(hub, `?topics=a&cursor=${cursor}`);
+    expect(socket.closed).toEqual({ code: 1011, reason: 'internal' });
+    const stream = readSse(await call(hub, `sse?topics=a&cursor=${cursor}`));
+    await flush();
+    expect(stream.events.at(-1)).toMatchObject({
+      event: 'close',
+      data: expect.stringContaining('"internal"'),
+    });
+    expect(stream.done).toBe(true);
+    expect(hub.stats().connections.total).toBe(0);
+    expect(errors.length).toBe(4);
   });
 
   it('close() leaves a broker it was given open and stops listening to it', async () => {

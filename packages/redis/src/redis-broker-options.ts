@@ -34,6 +34,11 @@ export interface RedisBrokerOptions {
   readBatchSize?: number;
   /** `Retry-After` (seconds) sent with the 503 a publish or replay gets while Redis is unreachable. Default 2. */
   retryAfterS?: number;
+  /**
+   * How long a Redis command may take before it fails, in ms. A publish that times out answers 503,
+   * although Redis may still have stored it. Default 5000.
+   */
+  commandTimeoutMs?: number;
   /** How soon a failed catch-up with the stream (after a reconnect or a gap) is retried, in ms. Default 500. */
   catchUpRetryMs?: number;
   /**
@@ -51,6 +56,7 @@ export const REDIS_BROKER_DEFAULTS = {
   readBatchSize: 500,
   retryAfterS: 2,
   catchUpRetryMs: 500,
+  commandTimeoutMs: 5000,
 } as const;
 
 /** Options after defaults and validation. */
@@ -61,6 +67,7 @@ export type ResolvedRedisBrokerOptions = Omit<RedisBrokerOptions, keyof typeof R
   readBatchSize: number;
   retryAfterS: number;
   catchUpRetryMs: number;
+  commandTimeoutMs: number;
 };
 
 function check(name: string, value: number, min: number): void {
@@ -81,5 +88,6 @@ export function resolveRedisBrokerOptions(options: RedisBrokerOptions): Resolved
   check('readBatchSize', resolved.readBatchSize, 1);
   check('retryAfterS', resolved.retryAfterS, 0);
   check('catchUpRetryMs', resolved.catchUpRetryMs, 1);
+  check('commandTimeoutMs', resolved.commandTimeoutMs, 1);
   return resolved;
 }

@@ -64,22 +64,34 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Re
   const subscriber: RedisSubscriberClient = o.subscriber ?? client.duplicate();
   if (!o.subscriber) owned.push(subscriber);
 
+  // node-redis keeps a command that was not yet written when the connection broke and sends it
+  // after reconnecting, which would hold a publish for the whole outage. Aborting this signal on
+  // every connection error fails such commands at once instead; they never reached Redis.
+  let connectionLife = new AbortController();
+  const commandOptions = () => ({ abortSignal: connectionLife.signal, timeout: o.commandTimeoutMs });
+  const onClientError = (error: unknown) => {
+    connectionLife.abort();
+    connectionLife = new AbortController();
+    onError(error);
+  };
+
   const epochs = createEpochSource();
-  const publishScript = createScript(client, PUBLISH_SCRIPT, keys);
-  const read = createPageReader(createScript(client, READ_SCRIPT, keys), o.readBatchSize, epochs);
-  const feed = new LiveFeed({ read, retryMs: o.catchUpRetryMs, onError });
+  const publishScript = createScript(client, PUBLISH_SCRIPT, keys, commandOptions);
+  const readScript = createScript(client, READ_SCRIPT, keys, commandOptions);
+  const read = createPageReader(readScript, o.readBatchSize, epochs, () => feed.head());
+  const feed: LiveFeed = new LiveFeed({ read, retryMs: o.catchUpRetryMs, onError });
   const onMessage = (message: string) => feed.receive(message);
   const onReady = () => feed.catchUp();
   const connections = [client, subscriber];
   let closed = false;
 
   // Without an 'error' listener node-redis crashes the process on the first lost connection.
-  for (const connection of connections) connection.on('error', onError);
+  client.on('error', onClientError);
+  subscriber.on('error', onError);
   const detach = () => {
-    for (const connection of connections) {
-      connection.off('ready', onReady);
-      if (!owned.includes(connection)) connection.off('error', onError);
-    }
+    for (const connection of connections) connection.off('ready', onReady);
+    if (!owned.includes(client)) client.off('error', onClientError);
+    if (!owned.includes(subscriber)) subscriber.off('error', onError);
   };
   try {
     if (!client.isOpen) await client.connect();
@@ -102,7 +114,14 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Re
       if (!client.isReady) throw unavailable('Redis is not connected');
       let reply: unknown[];
       try {
-        reply = await publishScript([channel, input.topic, input.event, input.data, ...retention, epochs.candidate]);
+        reply = await publishScript([
+          channel,
+          input.topic,
+          input.event,
+          input.data,
+          ...retention,
+          epochs.candidate,
+        ]);
       } catch (error) {
         onError(error);
         throw unavailable('Redis did not take the event');
@@ -110,7 +129,14 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Re
       const epoch = String(reply[0]);
       const seq = Number(reply[1]);
       epochs.seen(epoch);
-      return new EventRecord(seq, formatEventId(epoch, seq), input.topic, input.event, input.data, Number(reply[2]));
+      return new EventRecord(
+        seq,
+        formatEventId(epoch, seq),
+        input.topic,
+        input.event,
+        input.data,
+        Number(reply[2]),
+      );
     },
 
     subscribe(listener: BrokerListener): () => void {

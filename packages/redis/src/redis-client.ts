@@ -17,9 +17,17 @@ export interface RedisConnection {
   off(event: 'ready' | 'error', listener: (...args: unknown[]) => void): unknown;
 }
 
+/** Per-command options of node-redis the broker passes. */
+export interface RedisCommandOptions {
+  /** Rejects the command while it still waits to be written. */
+  abortSignal?: AbortSignal;
+  /** Rejects the command after this many ms, written or not. */
+  timeout?: number;
+}
+
 /** A connection that runs commands: the broker sends EVALSHA/EVAL through it. */
 export interface RedisCommandClient extends RedisConnection {
-  sendCommand(args: string[]): Promise<unknown>;
+  sendCommand(args: string[], options?: RedisCommandOptions): Promise<unknown>;
   /** A new connection with the same options, used for the subscription. */
   duplicate(): RedisSubscriberClient;
 }

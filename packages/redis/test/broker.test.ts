@@ -8,7 +8,9 @@ import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
 const redis = useSharedRedis();
-type Client = ReturnType<typeof createClient>;
+// Fast reconnects keep the partition tests short.
+const newClient = (url: string) => createClient({ url, socket: { reconnectStrategy: () => 50 } });
+type Client = ReturnType<typeof newClient>;
 type Seen = { seq: number; id: string; topic: string; data: string } | { reset: BrokerHead };
 
 const brokers: RedisBroker[] = [];
@@ -24,9 +26,8 @@ afterEach(async () => {
   for (const proxy of proxies.splice(0)) await proxy.close();
 });
 
-// Fast reconnects keep the partition tests short.
 async function connect(url = redis.url()): Promise<Client> {
-  const client = createClient({ url, socket: { reconnectStrategy: () => 50 } });
+  const client = newClient(url);
   client.on('error', () => {});
   clients.push(client);
   await client.connect();
@@ -212,6 +213,26 @@ describe('createRedisBroker', () => {
       ]);
     }
     expect(await a.readAfter(['t'], old, 2)).toEqual({ reset: true });
+  });
+
+  it('starts a new epoch when Redis forgets events it acknowledged', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix);
+    const seenA = listen(a);
+    for (let i = 1; i <= 5; i++) await publish(a, 't', i);
+    await waitFor(() => seenA.length === 5, 'five events');
+    const old = a.head().epoch;
+    // What a failover to a replica that lagged two writes behind leaves: the head and stream at 3.
+    const admin = await connect();
+    await admin.hSet(`${prefix}meta`, 'seq', '3');
+    await admin.xDel(`${prefix}log`, ['4-0', '5-0']);
+    expect(await a.readAfter(['t'], old, 3)).toEqual({ reset: true });
+    await waitFor(() => seenA.length === 6, 'a reset');
+    const fresh = a.head();
+    expect(fresh.epoch).not.toBe(old);
+    expect(seenA[5]).toEqual({ reset: fresh });
+    const next = await publish(a, 't', 6);
+    expect(next.id).toBe(`${fresh.epoch}-${fresh.seq + 1}`);
   });
 
   it('closes only the connections it opened', async () => {

@@ -48,7 +48,12 @@ async function publishMany(nodes: HubProcess[], topic: string, count: number): P
 }
 
 /** Long-polls until `count` events arrived, sending each request to the next node in turn. */
-async function longPollAcross(nodes: HubProcess[], topic: string, start: string, count: number): Promise<Seen[]> {
+async function longPollAcross(
+  nodes: HubProcess[],
+  topic: string,
+  start: string,
+  count: number,
+): Promise<Seen[]> {
   const seen: Seen[] = [];
   let cursor = start;
   for (let i = 0; seen.length < count && i < count * 4; i++) {
@@ -83,9 +88,14 @@ describe('two nodes on one Redis', () => {
     expect(status).toBe(202);
     expect(await eventIds(sse, 1, 'SSE on B')).toEqual([body.id]);
     expect(await eventIds(ws, 1, 'WebSocket on B')).toEqual([body.id]);
-    expect((await longPoll).events).toEqual([{ id: body.id, topic, event: 'message', data: { hello: 'from A' } }]);
+    expect((await longPoll).events).toEqual([
+      { id: body.id, topic, event: 'message', data: { hello: 'from A' } },
+    ]);
     const polled = await poll(b.url, 'poll', topic, start.cursor);
-    expect(polled).toEqual({ events: [{ id: body.id, topic, event: 'message', data: { hello: 'from A' } }], cursor: body.id });
+    expect(polled).toEqual({
+      events: [{ id: body.id, topic, event: 'message', data: { hello: 'from A' } }],
+      cursor: body.id,
+    });
   }, 15_000);
 
   it('resumes a client that leaves A on B with every event exactly once', async () => {

@@ -1,6 +1,15 @@
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventIds, isEvent, openSse, openWs, poll, publishHttp, type Seen, type Subscriber } from './helpers/clients.ts';
+import {
+  eventIds,
+  isEvent,
+  openSse,
+  openWs,
+  poll,
+  publishHttp,
+  type Seen,
+  type Subscriber,
+} from './helpers/clients.ts';
 import { type HubProcess, startHubProcess } from './helpers/hub-process.ts';
 import { type RedisServer, startRedisServer } from './helpers/redis-server.ts';
 import { uniquePrefix } from './helpers/shared-redis.ts';
@@ -104,7 +113,11 @@ describe('Redis faults', () => {
     const wsRefused = await wsPublish.publish(topic, 'during the outage', 'r1');
     await server!.restart();
     const acceptedBefore = accepted.length;
-    await waitFor(() => accepted.length >= acceptedBefore + 10, 'ten events accepted after the restart', 8000);
+    await waitFor(
+      () => accepted.length >= acceptedBefore + 10,
+      'ten events accepted after the restart',
+      8000,
+    );
     stop = true;
     await publishing;
     const wsAccepted = await wsPublish.publish(topic, 'after the restart', 'r2');
@@ -112,7 +125,9 @@ describe('Redis faults', () => {
     accepted.push(wsAccepted.id!);
     lastId = wsAccepted.id;
 
-    expect(refused.every((r) => r.status === 503 && r.code === 'unavailable' && r.retryAfter === '2')).toBe(true);
+    expect(refused.every((r) => r.status === 503 && r.code === 'unavailable' && r.retryAfter === '2')).toBe(
+      true,
+    );
     expect(wsRefused).toMatchObject({ type: 'error', code: 'unavailable', ref: 'r1' });
     expect(wsAccepted).toMatchObject({ type: 'ack', ref: 'r2' });
     for (const [name, subscriber] of [
@@ -149,9 +164,16 @@ describe('Redis faults', () => {
     expect(oldCursor.startsWith(`${epoch}-`)).toBe(false);
     for (const subscriber of [sse, ws]) {
       await waitFor(() => subscriber.seen.length >= 5, 'a reset and the next event');
-      expect(subscriber.seen.slice(3)).toEqual([{ reset: `${epoch}-0` }, { id: after.body.id, data: 'after the flush' }]);
+      expect(subscriber.seen.slice(3)).toEqual([
+        { reset: `${epoch}-0` },
+        { id: after.body.id, data: 'after the flush' },
+      ]);
     }
-    expect(await poll(b.url, 'poll', topic, oldCursor)).toEqual({ events: [], cursor: after.body.id, reset: true });
+    expect(await poll(b.url, 'poll', topic, oldCursor)).toEqual({
+      events: [],
+      cursor: after.body.id,
+      reset: true,
+    });
   }, 20_000);
 
   it('tells every client to reset when Redis restarts without its data', async () => {

@@ -168,6 +168,8 @@ export function createConnection(o: Resolved, sink: Sink): Upstream {
           connect();
         },
         (error) => {
+          // Ask again at the next attempt: a token service that failed once may answer later.
+          token = undefined;
           refreshing = false;
           retry(0, new ClientError('unauthorized', `getToken failed: ${error}`));
         },

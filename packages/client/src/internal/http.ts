@@ -36,7 +36,10 @@ export async function failureOf(response: Response): Promise<Failure> {
   }
   const after = response.headers.get('retry-after');
   const seconds = Number(after);
-  const failure: Failure = { status: response.status, message: `HTTP ${response.status} ${code ?? ''}` };
+  const failure: Failure = {
+    status: response.status,
+    message: `HTTP ${response.status}${code ? ` ${code}` : ''}`,
+  };
   if (code) failure.code = code;
   if (after)
     failure.retryMs = Math.max(0, seconds >= 0 ? seconds * 1000 : Date.parse(after) - Date.now() || 0);

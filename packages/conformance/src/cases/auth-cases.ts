@@ -78,6 +78,25 @@ export function authCases(h: () => Harness): void {
       await ws.waitFor('welcome');
     });
 
+    spec('accepts the token from the configured cookie', async () => {
+      const topic = uniqueTopic();
+      const cookie = `other=1; ${h().config.tokenCookie ?? 'tidings_token'}=${await h().token('subscriber')}`;
+      const poll = await fetch(h().route('poll', { topics: topic }), { headers: { cookie } });
+      expect(poll.status).toBe(200);
+      await poll.body?.cancel();
+      const sse = await openSse(h().route('sse', { topics: topic }), { cookie });
+      cleanup(sse.close);
+      expect(sse.response.status).toBe(200);
+      const ws = await openWs(h().route('ws', { topics: topic }), { headers: { cookie } });
+      cleanup(ws.close);
+      await ws.waitFor('welcome');
+      const wrong = await fetch(h().route('poll', { topics: topic }), {
+        headers: { cookie: 'unrelated=abc' },
+      });
+      expect(wrong.status).toBe(401);
+      await wrong.body?.cancel();
+    });
+
     spec(
       '403 for a topic the principal may not subscribe, on every transport; allowed for admin',
       async () => {
@@ -118,7 +137,7 @@ export function authCases(h: () => Harness): void {
           headers: await expiring(),
         });
         const [welcome] = await ws.waitFor('welcome');
-        expect((await ws.closed).code).toBe(4401);
+        expect((await ws.waitForClose()).code).toBe(4401);
         const close = await sse.waitForEvent('close');
         expect(JSON.parse(close.data)).toMatchObject({ code: 'token_expired' });
         await sse.inbox.closed('the expired SSE stream');

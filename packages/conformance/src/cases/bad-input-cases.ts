@@ -158,7 +158,7 @@ export function badInputCases(h: () => Harness): void {
       const client = await openWs(h().route('ws'), { headers: await h().auth() });
       cleanup(client.close);
       client.send({ type: 'publish', topic: 'big', data: 'y'.repeat(max + 1) });
-      expect((await client.closed).code).toBe(1009);
+      expect((await client.waitForClose()).code).toBe(1009);
       await stillServing();
     });
 

@@ -60,7 +60,7 @@ export function shutdownCases(h: () => Harness): void {
 
       await h().server.shutdown();
 
-      for (const ws of sockets) expect((await ws.closed).code).toBe(1001);
+      for (const ws of sockets) expect((await ws.waitForClose()).code).toBe(1001);
       for (const sse of streams) {
         const close = await sse.waitForEvent('close');
         expect(JSON.parse(close.data)).toMatchObject({ code: 'unavailable' });

@@ -81,6 +81,26 @@ export function wsCases(h: () => Harness): void {
       },
     );
 
+    spec(
+      'publishes beyond maxPublishesPerSecond get rate_limited errors; the connection lives on',
+      async () => {
+        const topic = uniqueTopic();
+        const publisher = await open({}, 'publisher');
+        await publisher.waitFor('welcome');
+        const max = h().config.maxPublishesPerSecond ?? 100;
+        for (let i = 0; i < max + 20; i++) publisher.send({ type: 'publish', topic, data: i, ref: `p${i}` });
+        await publisher.messages.until(
+          (items) => items.filter((m) => m.type === 'ack' || m.type === 'error').length >= max + 20,
+          'an answer to every publish',
+        );
+        const limited = publisher.ofType('error').filter((m) => m.code === 'rate_limited');
+        expect(limited.length).toBeGreaterThanOrEqual(1);
+        expect(publisher.ofType('ack').length).toBeLessThanOrEqual(max);
+        publisher.send({ type: 'ping' });
+        await publisher.waitFor('pong');
+      },
+    );
+
     spec('answers ping with pong', async () => {
       const client = await open({});
       client.send({ type: 'ping' });
@@ -109,7 +129,7 @@ export function wsCases(h: () => Harness): void {
       const client = await open({});
       const flood = (h().config.maxErrorsPerInterval ?? 20) * 3;
       for (let i = 0; i < flood; i++) client.send('garbage');
-      expect((await client.closed).code).toBe(1008);
+      expect((await client.waitForClose()).code).toBe(1008);
     });
 
     spec('a cursor in the query resumes; a foreign cursor gets reset, then live events', async () => {

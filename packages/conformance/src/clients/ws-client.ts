@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { Inbox } from './inbox.ts';
+import { Inbox, WAIT_MS } from './inbox.ts';
 
 /** A parsed server message. */
 export type WsMessage = { type: string; [key: string]: unknown };
@@ -12,6 +12,8 @@ export interface WsClient {
   pings: Inbox<Buffer>;
   /** Resolves with the close code and reason once the socket is closed. */
   closed: Promise<{ code: number; reason: string }>;
+  /** `closed`, but rejects when the socket is still open after `timeoutMs`. */
+  waitForClose(timeoutMs?: number): Promise<{ code: number; reason: string }>;
   send(message: unknown): void;
   /** Messages of one type. */
   ofType(type: string): WsMessage[];
@@ -71,6 +73,16 @@ export function openWs(url: string, options: OpenWsOptions = {}): Promise<WsClie
     messages,
     pings,
     closed,
+    waitForClose(timeoutMs = WAIT_MS) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the WebSocket was still open after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      return Promise.race([closed, timeout]).finally(() => clearTimeout(timer));
+    },
     send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
     ofType: (type) => messages.items.filter((m) => m.type === type),
     async waitFor(type, count = 1, timeoutMs) {

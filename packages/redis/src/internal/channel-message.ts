@@ -38,5 +38,12 @@ export function decodeChannelMessage(text: string): ChannelMessage | undefined {
 /** The core's record for a channel message. */
 export function toEventRecord(epoch: string, message: ChannelMessage): EventRecord {
   const { seq } = message;
-  return new EventRecord(seq, formatEventId(epoch, seq), message.topic, message.event, message.data, message.time);
+  return new EventRecord(
+    seq,
+    formatEventId(epoch, seq),
+    message.topic,
+    message.event,
+    message.data,
+    message.time,
+  );
 }

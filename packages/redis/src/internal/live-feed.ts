@@ -136,7 +136,6 @@ export class LiveFeed {
   async #catchUp(): Promise<void> {
     const page = await this.#options.read(this.seq);
     if (page.epoch !== this.epoch) this.#newEpoch(page.epoch, page.head);
-    else if (page.head < this.seq) this.#resetTo(page.head);
     else await this.#deliver(page, page.head);
   }
 

@@ -1,4 +1,5 @@
 import { EventRecord, formatEventId } from '@tidings/core';
+import type { BrokerHead } from '@tidings/core';
 import type { EpochSource } from './epoch-source.ts';
 import type { ScriptRunner } from './script.ts';
 
@@ -24,15 +25,26 @@ function seqOf(id: unknown): number {
   return Number(text.slice(0, text.indexOf('-')));
 }
 
-/** Binds the read script to a page size and the epoch to start should the log have none. */
-export function createPageReader(read: ScriptRunner, pageSize: number, epochs: EpochSource): PageReader {
+/**
+ * Binds the read script to a page size, the epoch to start should the log have none, and this
+ * node's head (so Redis can tell when it has forgotten events the node already saw).
+ */
+export function createPageReader(
+  read: ScriptRunner,
+  pageSize: number,
+  epochs: EpochSource,
+  seen: () => BrokerHead,
+): PageReader {
   const count = String(pageSize);
   return async (afterSeq, toSeq, topics = []) => {
+    const { epoch: seenEpoch, seq: seenSeq } = seen();
     const reply = await read([
       `${afterSeq + 1}-0`,
       toSeq === undefined ? '+' : `${toSeq}-0`,
       count,
       epochs.candidate,
+      seenEpoch,
+      String(seenSeq),
       ...topics,
     ]);
     const epoch = String(reply[0]);

@@ -60,14 +60,22 @@ return { epoch, seq, time }
 `;
 
 /**
- * ARGV: start id, end id (or '+'), COUNT, a fresh epoch, then the topics wanted (none: all).
- * Returns { epoch, head seq, entries scanned, first scanned id, last scanned id, then for each
- * matching entry: id, time, topic, event, data }. Epoch, head and entries are read in one atomic
- * step, so a page is always consistent with the head it reports. Topics are filtered here so that
- * a replay of a busy log sends only what the client asked for.
+ * ARGV: start id, end id (or '+'), COUNT, a fresh epoch, the epoch and seq the caller has seen,
+ * then the topics wanted (none: all). Returns { epoch, head seq, entries scanned, first scanned id,
+ * last scanned id, then for each matching entry: id, time, topic, event, data }. Epoch, head and
+ * entries are read in one atomic step, so a page is always consistent with the head it reports.
+ * Topics are filtered here so that a replay of a busy log sends only what the client asked for.
+ *
+ * A head below a seq some node has already seen in the same epoch means Redis lost writes it had
+ * acknowledged (a failover to a replica that lagged): those seqs were handed out, so they must
+ * never be issued again in that epoch, and a new one starts.
  */
 export const READ_SCRIPT: string = `${ENSURE_EPOCH}
 local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[4])
+if epoch == ARGV[5] and tonumber(redis.call('HGET', KEYS[1], 'seq')) < tonumber(ARGV[6]) then
+  redis.call('DEL', KEYS[1])
+  epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[4])
+end
 local head = redis.call('HGET', KEYS[1], 'seq')
 local entries = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[2], 'COUNT', ARGV[3])
 local out = { epoch, head, #entries, '', '' }
@@ -76,9 +84,9 @@ if #entries > 0 then
   out[5] = entries[#entries][1]
 end
 local wanted = nil
-if #ARGV > 4 then
+if #ARGV > 6 then
   wanted = {}
-  for i = 5, #ARGV do wanted[ARGV[i]] = true end
+  for i = 7, #ARGV do wanted[ARGV[i]] = true end
 end
 for _, entry in ipairs(entries) do
   local f = entry[2]

@@ -39,7 +39,8 @@ export function openSse(base: string, topics: string, lastEventId?: string, into
   void (async () => {
     const response = await fetch(`${base}/sse?topics=${topics}`, { headers, signal: abort.signal });
     const decoder = new TextDecoder();
-    for await (const chunk of response.body!) parser.push(decoder.decode(chunk as Uint8Array, { stream: true }));
+    for await (const chunk of response.body!)
+      parser.push(decoder.decode(chunk as Uint8Array, { stream: true }));
   })().catch(() => {});
   return { seen: into, cursor: () => cursorOf(into), opened, close: () => abort.abort() };
 }
@@ -70,7 +71,8 @@ export async function poll(
   const query = new URLSearchParams({ topics, ...(cursor ? { cursor } : {}) });
   if (route === 'long-poll') query.set('timeout', String(timeoutS));
   const response = await fetch(`${base}/${route}?${query}`);
-  if (response.status !== 200) throw new Error(`${route} answered ${response.status}: ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`${route} answered ${response.status}: ${await response.text()}`);
   return response.json() as never;
 }
 
@@ -85,7 +87,11 @@ export async function publishHttp(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ topic, data }),
   });
-  return { status: response.status, body: (await response.json()) as never, retryAfter: response.headers.get('retry-after') };
+  return {
+    status: response.status,
+    body: (await response.json()) as never,
+    retryAfter: response.headers.get('retry-after'),
+  };
 }
 
 /** Waits until the subscriber has `count` events; returns their ids. */

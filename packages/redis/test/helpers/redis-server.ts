@@ -31,7 +31,18 @@ export function freePort(): Promise<number> {
 }
 
 function launch(port: number, dir: string, appendOnly: boolean): Promise<ChildProcess> {
-  const args = ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--dir', dir, '--daemonize', 'no'];
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--save',
+    '',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+  ];
   args.push(...(appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
