@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { redisScenarios } from './redis-scenario.ts';
 import { renderTables } from './report/markdown.ts';
+import { summarizeProfiles } from './report/profile-summary.ts';
 import { writeReport } from './report/write-report.ts';
 import { runBench } from './run-bench.ts';
 
@@ -38,7 +39,12 @@ if (profile === 'full' && !values['no-write']) {
   const written = await writeReport(report, resultsDir, new URL('../../docs/benchmarks.md', import.meta.url));
   console.log(`wrote ${written.join(', ')}`);
 }
-if (cpuProfDir) console.log(`CPU profiles of the tidings servers: ${cpuProfDir}`);
+if (cpuProfDir) {
+  console.log(await summarizeProfiles(cpuProfDir));
+  console.log(
+    `\nCPU profiles (measured window) and heap snapshots (idle) of the tidings servers: ${cpuProfDir}`,
+  );
+}
 const failed = report.scenarios.flatMap((s) => s.runs.filter((r) => !r.ok));
 if (failed.length > 0) {
   console.error(`${failed.length} run(s) failed`);

@@ -14,7 +14,7 @@ export interface ProcessPool {
     env: Record<string, string>,
     role: 'server' | 'publisher',
   ): Promise<Child>;
-  releaseServer(server: Child, graceful: boolean): Promise<void>;
+  releaseServer(server: Child): Promise<void>;
   loadgen(index: number): Promise<Child>;
   /** Starts what the coming runs will need, all at once, where the pool keeps processes. */
   prestart(targets: readonly Target[]): Promise<void>;
@@ -43,8 +43,7 @@ export function createFreshPool(pin: Pinning | undefined): ProcessPool {
       await child.ready;
       return child;
     },
-    // A graceful exit lets --cpu-prof write its profile; otherwise SIGKILL by PID.
-    releaseServer: (server, graceful) => (graceful ? server.stop() : server.kill()),
+    releaseServer: (server) => server.kill(),
     async loadgen(index) {
       const child = new Child(`loadgen ${index + 1}`, LOADGEN, [], pin ? { cpu: pin.loadgen } : {});
       await child.ready;

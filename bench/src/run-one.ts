@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Child } from './child.ts';
 import { type HistogramSnapshot, mergeSnapshots, percentileUs } from './histogram.ts';
 import type { LoadJob } from './loadgen/job.ts';
@@ -52,7 +53,7 @@ export interface RunSettings {
   settleMs: number;
   /** Most clients one load generator process opens (file descriptors). */
   maxClientsPerLoadgen: number;
-  /** Directory for `--cpu-prof` profiles of tidings servers, or undefined for none. */
+  /** Directory for CPU profiles and heap snapshots of tidings servers, or undefined for none. */
   cpuProfDir?: string;
   /** Environment for the server processes (e.g. the Redis URL). */
   env: Record<string, string>;
@@ -78,19 +79,16 @@ export async function runOne(
   const idle = scenario.mode === 'idle';
   const nodeFlags: string[] = [];
   if (idle) nodeFlags.push('--expose-gc');
-  if (settings.cpuProfDir && target.family === 'tidings') {
-    nodeFlags.push(
-      '--cpu-prof',
-      `--cpu-prof-dir=${settings.cpuProfDir}`,
-      `--cpu-prof-name=${scenario.id}-${target.id}-r${round}.cpuprofile`,
-    );
-  }
+  // Profiles (CPU over the measured window; a heap snapshot for idle memory) of tidings servers only.
+  const profileBase =
+    settings.cpuProfDir && target.family === 'tidings'
+      ? join(settings.cpuProfDir, `${scenario.id}-${target.id}-r${round}`)
+      : undefined;
   const { pool } = settings;
   const t0 = Date.now();
   const mark = (what: string) => {
     if (process.env.BENCH_DEBUG) console.error(`    ${target.id} ${what} +${Date.now() - t0} ms`);
   };
-  const profiled = nodeFlags.includes('--cpu-prof');
   // A key prefix of its own per run, so runs sharing a Redis never see each other's events.
   const env = {
     ...settings.env,
@@ -139,6 +137,8 @@ export async function runOne(
     if (idle) {
       await sleep(sizes.warmupMs);
       const after = await server.request<ServerStats>('stats', { gc: true });
+      if (profileBase)
+        await server.request('heap-snapshot', { path: `${profileBase}.heapsnapshot` }, 300_000);
       return {
         ...emptyMetrics(sizes.clients, connected, connectErrors),
         rssMB: after.rssBytes / 1e6,
@@ -156,6 +156,7 @@ export async function runOne(
         : { mode: 'rate', ratePerS: sizes.ratePerS, maxMs: publishMs },
     );
     await sleep(sizes.warmupMs);
+    if (profileBase) await server.request('profile-start');
     const [s0, p0] = (await Promise.all([
       server.request<ServerStats>('stats'),
       source.request<ServerStats>('stats'),
@@ -168,6 +169,7 @@ export async function runOne(
       ...loadgens.map((l) => l.request<WindowReport>('end')),
     ])) as [ServerStats, ServerStats, ...WindowReport[]];
     await source.request('stop');
+    if (profileBase) await server.request('profile-stop', { path: `${profileBase}.cpuprofile` });
     mark('measured');
 
     const latency = mergeSnapshots(reports.map((r) => r.latency));
@@ -202,8 +204,8 @@ export async function runOne(
     };
   } finally {
     // The server goes first, so its sockets close from its side; then the load generators.
-    await pool.releaseServer(server, profiled);
-    if (publisher) await pool.releaseServer(publisher, false);
+    await pool.releaseServer(server);
+    if (publisher) await pool.releaseServer(publisher);
     mark('released');
     await Promise.all(loadgens.map((l) => pool.releaseLoadgen(l)));
   }

@@ -2,8 +2,11 @@
 // real application), measures its own CPU and memory, and takes commands from the runner over
 // stdin. The target script only says how to start its server and how to broadcast one event.
 
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer as createNetServer, type Socket } from 'node:net';
+import { writeHeapSnapshot } from 'node:v8';
 import { type BenchData, createPayload, nowUs } from '../payload.ts';
 import { type RpcRequest, reply, serveRpc } from '../rpc.ts';
 
@@ -163,11 +166,37 @@ export async function runTargetServer(start: (args: string[]) => Promise<TargetS
     };
   };
 
+  // Diagnostics for `--cpu-prof`: a CPU profile of the measured window only (startup and
+  // connection setup left out), and a heap snapshot of idle connections.
+  let profiler: Session | undefined;
+  const profileStart = async () => {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+    await profiler.post('Profiler.start');
+    return { ok: true };
+  };
+  const profileStop = async (path: string) => {
+    if (!profiler) throw new Error('no profile running');
+    const { profile } = await profiler.post('Profiler.stop');
+    profiler.disconnect();
+    profiler = undefined;
+    await writeFile(path, JSON.stringify(profile));
+    return { path };
+  };
+
   serveRpc(
     (request) => {
       switch (request.op) {
         case 'stats':
           return stats(request);
+        case 'profile-start':
+          return profileStart();
+        case 'profile-stop':
+          return profileStop(String(request.path));
+        case 'heap-snapshot':
+          return { path: writeHeapSnapshot(String(request.path)) };
         case 'publish': {
           const command = request as unknown as PublishCommand;
           stop();

@@ -1,7 +1,21 @@
 /**
  * `@tidings/conformance` (private): one protocol suite every adapter runs. An adapter's test file
  * describes how to start its server (`ConformanceTarget`) and calls `defineConformanceSuite`.
+ * The clients and harness helpers are exported too, for an adapter's own extra cases.
  */
+
+export { Inbox, WAIT_MS } from './clients/inbox.ts';
+export {
+  hostOf,
+  openRaw,
+  parseRawResponse,
+  type RawConnection,
+  rawExchange,
+  targetOf,
+} from './clients/raw-socket.ts';
+export { encodeFrame, OPCODES, openRawWebSocket, type RawWebSocket } from './clients/raw-websocket.ts';
+export { openSse, type SseStream } from './clients/sse-client.ts';
+export { openWs, refusedWs, UpgradeRefused, type WsClient } from './clients/ws-client.ts';
 export {
   CONFORMANCE_SECRET,
   type ConformanceConfig,
@@ -9,6 +23,15 @@ export {
   conformanceAuthorize,
   toHubOptions,
 } from './config.ts';
-export { baseConfig, type Harness, uniqueTopic } from './harness.ts';
+export {
+  baseConfig,
+  type Harness,
+  openWitness,
+  type TokenOptions,
+  uniqueTopic,
+  useCleanup,
+  useServer,
+  type Witness,
+} from './harness.ts';
 export { defineConformanceSuite, MAIN_CONFIG, SUITE_CONFIGS } from './suite.ts';
 export type { ConformanceCapabilities, ConformanceServer, ConformanceTarget } from './target.ts';

@@ -14,6 +14,9 @@ import type { RequestContext } from './stream-port.ts';
 /** An optional map from topic name to payload type, e.g. `{ notes: { text: string } }`. */
 export type TopicMap = Record<string, unknown>;
 
+/** What a topic map may be: any object type, so both `type` aliases and `interface`s work. */
+type AnyTopicMap = object;
+
 /** Options of a server-side publish. */
 export interface PublishOptions {
   /** The event name. Default `"message"`. */
@@ -21,7 +24,7 @@ export interface PublishOptions {
 }
 
 /** A hub: the log, the connections and every route of the protocol, framework-neutral. */
-export interface Hub<T extends TopicMap = TopicMap> {
+export interface Hub<T extends AnyTopicMap = TopicMap> {
   /** Publishes from server code (no authorization applies) and resolves to the event's id. */
   publish<K extends keyof T & string>(topic: K, data: T[K], options?: PublishOptions): Promise<string>;
   /**
@@ -68,7 +71,7 @@ async function route(
  * const hub = createHub({ anonymous: true });
  * await hub.publish('notes', { text: 'hello' });
  */
-export function createHub<T extends TopicMap = TopicMap>(options: HubOptions): Hub<T> {
+export function createHub<T extends AnyTopicMap = TopicMap>(options: HubOptions): Hub<T> {
   const ctx = new HubContext(resolveOptions(options));
   return {
     options: ctx.options,

@@ -55,7 +55,9 @@ describe('HTTP routes through supertest', () => {
   it('short poll: 200 JSON with no-store and no ETag; a publish shows up after the cursor', async () => {
     fixture = await startExpress(options);
     const agent = request(fixture.server);
-    const first = await agent.get('/realtime/poll?topics=notes').set('authorization', await bearer('subscriber'));
+    const first = await agent
+      .get('/realtime/poll?topics=notes')
+      .set('authorization', await bearer('subscriber'));
     expect(first.status).toBe(200);
     expect(first.headers['content-type']).toMatch(/^application\/json/);
     expect(first.headers['cache-control']).toContain('no-store');
@@ -89,7 +91,9 @@ describe('HTTP routes through supertest', () => {
     const noToken = await agent.get('/realtime/poll?topics=a');
     expect(noToken.status).toBe(401);
     expect(noToken.body.error.code).toBe('unauthorized');
-    const badTopics = await agent.get('/realtime/poll?topics=a,,b').set('authorization', await bearer('subscriber'));
+    const badTopics = await agent
+      .get('/realtime/poll?topics=a,,b')
+      .set('authorization', await bearer('subscriber'));
     expect(badTopics.status).toBe(400);
     expect(badTopics.body.error.code).toBe('bad_request');
     const forbidden = await agent
@@ -221,14 +225,18 @@ describe('routing', () => {
     expect(realtime.basePath).toBe('/live');
     const { port } = server.address() as AddressInfo;
     const token = await bearer('subscriber');
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/live/ws?topics=a`, { headers: { authorization: token } });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/live/ws?topics=a`, {
+      headers: { authorization: token },
+    });
     closers.push(() => ws.terminate());
     const first = await new Promise<{ type: string }>((resolve, reject) => {
       ws.once('message', (data) => resolve(JSON.parse(String(data))));
       ws.once('error', reject);
     });
     expect(first.type).toBe('welcome');
-    const poll = await fetch(`http://127.0.0.1:${port}/live/poll?topics=a`, { headers: { authorization: token } });
+    const poll = await fetch(`http://127.0.0.1:${port}/live/poll?topics=a`, {
+      headers: { authorization: token },
+    });
     expect(poll.status).toBe(200);
   });
 

@@ -37,6 +37,20 @@ export interface TidingsHonoOptions {
   directStream?: (c: Context) => DirectStream | undefined;
 }
 
+/** Bun's Server, as far as used here. */
+interface IdleTimeoutServer {
+  timeout?(request: Request, seconds: number): void;
+}
+
+// Bun closes a connection idle for its `idleTimeout` (10 s by default), and an SSE stream or a long
+// poll is idle by design between events: lift the limit for that one request, where the runtime
+// offers it (Hono passes Bun's Server as `c.env`, or as `c.env.server`).
+function liftIdleTimeout(c: Context): void {
+  const env = c.env as (IdleTimeoutServer & { server?: IdleTimeoutServer }) | undefined;
+  const server = env?.server ?? env;
+  if (typeof server?.timeout === 'function') server.timeout(c.req.raw, 0);
+}
+
 /**
  * The hub's routes as a Hono app, to mount under a base path:
  *
@@ -58,9 +72,13 @@ export function tidings(hub: Hub, options: TidingsHonoOptions = {}): Hono {
   const app = new Hono();
   const answer = async (c: Context) => (await hub.handle(c.req.raw, contextOf(c))) ?? c.notFound();
   app.all('/poll', answer);
-  app.all('/long-poll', answer);
   app.all('/publish', answer);
+  app.all('/long-poll', (c) => {
+    liftIdleTimeout(c);
+    return answer(c);
+  });
   app.all('/sse', async (c) => {
+    liftIdleTimeout(c);
     const direct = directStream?.(c);
     if (!direct) return answer(c);
     const context = contextOf(c);

@@ -19,6 +19,7 @@ export function createNodeHandler(hub: Hub): NodeHandler {
       clientAddress: req.socket.remoteAddress ?? '',
       stream: createNodeStreamPort(res),
     });
-    if (response) await writeResponse(res, response);
+    // A client that left (an aborted long poll) gets nothing written.
+    if (response && !res.destroyed) await writeResponse(res, response);
   };
 }

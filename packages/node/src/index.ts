@@ -5,7 +5,7 @@
  */
 export { corkForTick } from './cork.ts';
 export { createNodeHandler, type NodeHandler } from './create-node-handler.ts';
-export { createNodeStreamPort } from './node-stream-port.ts';
+export { createNodeStreamPort, type NodeStreamPortOptions } from './node-stream-port.ts';
 export { type Served, type ServeOptions, serve } from './serve.ts';
 export { toRequest } from './to-request.ts';
 export { type AttachWebSocketOptions, attachWebSocket, type WebSocketAttachment } from './websocket.ts';

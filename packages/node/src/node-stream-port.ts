@@ -14,12 +14,24 @@ function frameOf(record: EventRecord): Buffer {
   return buffer;
 }
 
+/** Options of `createNodeStreamPort`. */
+export interface NodeStreamPortOptions {
+  /**
+   * How long an ended stream may take to flush what is still queued (the `close` event of a slow
+   * consumer, behind its backlog) before the socket is destroyed, in ms. Default 30000, the time
+   * `ws` gives a closing handshake. Without it, a client that stops reading would hold its socket
+   * and backlog forever after the hub released its connection slot.
+   */
+  endGraceMs?: number;
+}
+
 /**
  * The Node fast path for SSE: writes go straight to the ServerResponse (no web stream), each
  * event's bytes are shared by all subscribers, and the socket is corked per tick so a burst of
  * events costs one syscall per client.
  */
-export function createNodeStreamPort(res: ServerResponse): StreamPort {
+export function createNodeStreamPort(res: ServerResponse, options: NodeStreamPortOptions = {}): StreamPort {
+  const endGraceMs = options.endGraceMs ?? 30_000;
   return {
     open(status, headers) {
       // setHeader before writeHead so middleware hooking writeHead (compression) sees them.
@@ -36,7 +48,14 @@ export function createNodeStreamPort(res: ServerResponse): StreamPort {
       res.write(record ? frameOf(record) : chunk);
     },
     end() {
-      if (!res.writableEnded) res.end();
+      if (res.writableEnded) return;
+      res.end();
+      if (res.writableFinished || res.destroyed) return;
+      const timer = setTimeout(() => res.destroy(), endGraceMs);
+      timer.unref();
+      const clear = () => clearTimeout(timer);
+      res.once('finish', clear);
+      res.once('close', clear);
     },
     bufferedAmount() {
       return res.writableLength + (res.socket?.writableLength ?? 0);

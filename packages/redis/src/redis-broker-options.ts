@@ -24,8 +24,8 @@ export interface RedisBrokerOptions {
    */
   prefix?: string;
   /**
-   * Events kept for replay, across all topics. Redis trims in whole stream nodes, so a little more
-   * may be kept (up to `stream-node-max-entries`, 100 by default). Default 1000.
+   * Events kept for replay, across all topics (trimmed exactly, as the in-memory broker does).
+   * Default 1000.
    */
   retentionCount?: number;
   /** How long an event is kept for replay, in ms, by Redis's clock; 0 turns age trimming off. Default 300000 (5 minutes). */
@@ -78,7 +78,11 @@ function check(name: string, value: number, min: number): void {
 
 /** Applies defaults; impossible options throw a TypeError. */
 export function resolveRedisBrokerOptions(options: RedisBrokerOptions): ResolvedRedisBrokerOptions {
-  const resolved = { ...REDIS_BROKER_DEFAULTS, ...options };
+  const resolved: ResolvedRedisBrokerOptions = { ...options, ...REDIS_BROKER_DEFAULTS };
+  // An option given as `undefined` keeps its default, as if it were left out.
+  for (const key of Object.keys(REDIS_BROKER_DEFAULTS) as (keyof typeof REDIS_BROKER_DEFAULTS)[]) {
+    if (options[key] !== undefined) (resolved as Record<string, unknown>)[key] = options[key];
+  }
   if (!options.client === !options.url) throw new TypeError('give the Redis broker either client or url');
   if (typeof resolved.prefix !== 'string' || resolved.prefix === '') {
     throw new TypeError('prefix must be a non-empty string');

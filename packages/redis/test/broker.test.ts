@@ -3,7 +3,7 @@ import { TidingsError } from '@tidings/core';
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../src/index.ts';
-import { uniquePrefix, useSharedRedis } from './helpers/shared-redis.ts';
+import { deleteKeys, uniquePrefix, useSharedRedis } from './helpers/shared-redis.ts';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
@@ -20,8 +20,7 @@ const prefixes: string[] = [];
 
 afterEach(async () => {
   for (const broker of brokers.splice(0)) await broker.close();
-  const admin = await connect();
-  for (const prefix of prefixes.splice(0)) await admin.del([`${prefix}meta`, `${prefix}log`]);
+  await deleteKeys(redis.url(), prefixes.splice(0));
   for (const client of clients.splice(0)) if (client.isOpen) client.destroy();
   for (const proxy of proxies.splice(0)) await proxy.close();
 });
@@ -101,15 +100,15 @@ describe('createRedisBroker', () => {
   it('answers reset for another epoch, a cursor beyond the head, or events no longer retained', async () => {
     const prefix = newPrefix();
     const a = await broker(prefix, { retentionCount: 10 });
-    for (let i = 0; i < 250; i++) await publish(a, 't', i);
-    await waitFor(() => a.head().seq === 250, 'the head to reach 250');
+    for (let i = 0; i < 25; i++) await publish(a, 't', i);
+    await waitFor(() => a.head().seq === 25, 'the head to reach 25');
     const { epoch } = a.head();
-    expect(await a.readAfter(['t'], 'otherepoch', 240)).toEqual({ reset: true });
-    expect(await a.readAfter(['t'], epoch, 251)).toEqual({ reset: true });
-    // Redis trims whole stream nodes, so the oldest events are gone and the newest ten are kept.
-    expect(await a.readAfter(['t'], epoch, 0)).toEqual({ reset: true });
-    const recent = await a.readAfter(['t'], epoch, 240);
-    expect('events' in recent && recent.events.map((r) => r.seq)).toEqual(range(241, 250));
+    expect(await a.readAfter(['t'], 'otherepoch', 20)).toEqual({ reset: true });
+    expect(await a.readAfter(['t'], epoch, 26)).toEqual({ reset: true });
+    // The newest ten are kept: a cursor at 15 resumes, one at 14 has lost event 15.
+    expect(await a.readAfter(['t'], epoch, 14)).toEqual({ reset: true });
+    const recent = await a.readAfter(['t'], epoch, 15);
+    expect('events' in recent && recent.events.map((r) => r.seq)).toEqual(range(16, 25));
   });
 
   it('trims events older than retentionMs', async () => {
@@ -159,15 +158,15 @@ describe('createRedisBroker', () => {
     await waitFor(() => seenB.length === 1, 'the first event on b');
     proxy.cut();
     await waitFor(() => !subscriber.isReady, 'the subscriber to notice the cut');
-    for (let i = 2; i <= 250; i++) await publish(a, 't', i);
+    for (let i = 2; i <= 25; i++) await publish(a, 't', i);
     proxy.heal();
     await waitFor(() => seenB.length >= 2, 'b to catch up');
-    await publish(a, 't', 251);
+    await publish(a, 't', 26);
     await waitFor(() => seenB.length >= 3, 'the next live event on b');
     expect(seenB).toEqual([
       expect.objectContaining({ seq: 1 }),
-      { reset: { epoch: a.head().epoch, seq: 250 } },
-      expect.objectContaining({ seq: 251 }),
+      { reset: { epoch: a.head().epoch, seq: 25 } },
+      expect.objectContaining({ seq: 26 }),
     ]);
   });
 
@@ -254,5 +253,10 @@ describe('createRedisBroker', () => {
     await expect(createRedisBroker({ client, url: redis.url() })).rejects.toThrow(TypeError);
     await expect(createRedisBroker({ client, retentionCount: 0 })).rejects.toThrow(TypeError);
     await expect(createRedisBroker({ client, prefix: '' })).rejects.toThrow(TypeError);
+    // An option passed as undefined keeps its default.
+    const prefix = newPrefix();
+    brokers.push(
+      await createRedisBroker({ client, prefix, retentionCount: undefined, retentionMs: undefined }),
+    );
   });
 });

@@ -10,7 +10,7 @@ import {
   type Subscriber,
 } from './helpers/clients.ts';
 import { type HubProcess, startHubProcess } from './helpers/hub-process.ts';
-import { uniquePrefix, useSharedRedis } from './helpers/shared-redis.ts';
+import { deleteKeys, uniquePrefix, useSharedRedis } from './helpers/shared-redis.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
 // Two tidings nodes, each its own Node process, sharing events through one Redis.
@@ -28,6 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of subscribers) s.close();
   await Promise.all([a?.stop(), b?.stop(), ...extra.map((p) => p.stop())]);
+  await deleteKeys(redis.url(), [prefix]);
 });
 
 function track(subscriber: Subscriber): Subscriber {

@@ -52,7 +52,13 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /** Runs `src/node.ts` in a process of its own; `ready` resolves to its URL once it listens. */
 function spawnNode(name: string, port: number, redisUrl: string, prefix: string | undefined) {
   const child = spawn(process.execPath, ['--conditions=source', NODE_ENTRY], {
-    env: { ...process.env, NODE_NAME: name, PORT: String(port), REDIS_URL: redisUrl, TIDINGS_PREFIX: prefix ?? '' },
+    env: {
+      ...process.env,
+      NODE_NAME: name,
+      PORT: String(port),
+      REDIS_URL: redisUrl,
+      TIDINGS_PREFIX: prefix ?? '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ready = new Promise<string>((resolve, reject) => {
@@ -73,8 +79,10 @@ function spawnNode(name: string, port: number, redisUrl: string, prefix: string 
 
 /** Starts Redis (unless given), two hub processes and a round-robin balancer in front of them. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  let redis: LocalRedis | undefined;
-  const redisUrl = options.redisUrl ?? (redis = await startLocalRedis(await freePort())).url;
+  const redis: LocalRedis | undefined = options.redisUrl
+    ? undefined
+    : await startLocalRedis(await freePort());
+  const redisUrl = options.redisUrl ?? redis!.url;
   const ports = options.nodePorts ?? [3001, 3002];
   const started: ChildProcess[] = [];
   const stopAll = async () => {

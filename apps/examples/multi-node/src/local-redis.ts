@@ -28,7 +28,10 @@ export function startLocalRedis(port: number): Promise<LocalRedis> {
   };
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => void stop().then(() => reject(new Error(`redis-server: ${output}`))), 5000);
+    const timer = setTimeout(
+      () => void stop().then(() => reject(new Error(`redis-server: ${output}`))),
+      5000,
+    );
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(new Error(`could not run redis-server (is it installed?): ${error.message}`));

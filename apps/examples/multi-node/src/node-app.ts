@@ -58,7 +58,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     else res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
   const ws = attachWebSocket(server, hub, { path: '/realtime/ws' });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { address, port } = server.address() as AddressInfo;
   return {
     name: options.name,

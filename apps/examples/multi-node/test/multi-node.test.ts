@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { get } from 'node:http';
+import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cluster, startCluster } from '../src/cluster.ts';
 
+const PREFIX = `example-multi-node-test:${randomUUID()}:`;
 let cluster: Cluster | undefined;
 
 afterEach(async () => {
   await cluster?.stop();
   cluster = undefined;
+  // On a shared Redis (CI's REDIS_URL), leave nothing behind.
+  if (process.env.REDIS_URL) {
+    const admin = createClient({ url: process.env.REDIS_URL });
+    await admin.connect();
+    await admin.del([`${PREFIX}meta`, `${PREFIX}log`]);
+    admin.destroy();
+  }
 });
 
 /** A GET on a fresh TCP connection, so the balancer picks a node for it. */
@@ -49,7 +58,7 @@ describe('example-multi-node', () => {
       redisUrl: process.env.REDIS_URL,
       nodePorts: [0, 0],
       balancerPort: 0,
-      prefix: `example-multi-node-test:${randomUUID()}:`,
+      prefix: PREFIX,
     });
     const [one, two] = cluster.nodes;
     expect(one!.pid).not.toBe(two!.pid);
@@ -60,7 +69,10 @@ describe('example-multi-node', () => {
 
     const start = (await (await fetch(`${one!.url}/realtime/poll?topics=chat`)).json()) as { cursor: string };
     // From a cursor, so the stream misses nothing however late it subscribes.
-    const stream = sseUntil(`${one!.url}/realtime/sse?topics=chat&cursor=${start.cursor}`, '"hello from node 2"');
+    const stream = sseUntil(
+      `${one!.url}/realtime/sse?topics=chat&cursor=${start.cursor}`,
+      '"hello from node 2"',
+    );
     const published = await fetch(`${two!.url}/realtime/publish`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

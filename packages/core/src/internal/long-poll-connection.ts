@@ -99,9 +99,9 @@ export class LongPollConnection extends Connection {
 
   /** The client went away while waiting: free the slot at once. */
   gone(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.owner.release(this);
+    // Settle the request's promise too (with an answer no one will read) so an adapter awaiting
+    // `handle` is never left hanging.
+    this.#finish(jsonResponse(200, pollBody(this.#batch, this.#cursor)));
   }
 
   #finish(response: Response): void {

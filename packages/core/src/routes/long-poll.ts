@@ -42,8 +42,8 @@ export async function handleLongPoll(
         if (waitMs === 0 && !connection.closed) connection.answer();
       },
       (error) => {
+        reject(error); // first, so the error (not gone()'s empty answer) settles the request
         connection.gone();
-        reject(error);
       },
     );
   });

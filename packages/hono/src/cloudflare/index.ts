@@ -11,4 +11,4 @@ export {
   tidingsDurable,
 } from './tidings-durable.ts';
 export { TidingsDurableObject } from './tidings-durable-object.ts';
-export type { DurableObjectNamespaceLike, DurableObjectStateLike, WorkersWebSocket } from './workers-types.ts';
+export type { DurableObjectNamespaceLike, WorkersWebSocket } from './workers-types.ts';

@@ -1,21 +1,15 @@
-/** A server-side WebSocket in workerd, with the hibernation API's attachment. */
+/** The server end of a `WebSocketPair` in workerd. */
 export interface WorkersWebSocket {
   readonly readyState: number;
+  /** Starts delivering events to this Worker or object (the non-hibernating API). */
+  accept(): void;
   send(message: string): void;
   close(code?: number, reason?: string): void;
-  /** Keeps a small structured-clone value with the socket, across hibernation. */
-  serializeAttachment(value: unknown): void;
-  deserializeAttachment(): unknown;
+  addEventListener(type: 'message' | 'close' | 'error', listener: (event: Event) => void): void;
 }
 
-/** The part of `DurableObjectState` the hub host uses. */
-export interface DurableObjectStateLike {
-  /** Hands the socket to the runtime, which calls `webSocketMessage`/`webSocketClose` and may hibernate. */
-  acceptWebSocket(ws: WorkersWebSocket, tags?: string[]): void;
-  getWebSockets(tag?: string): WorkersWebSocket[];
-  /** A reply the runtime sends itself, without running (or waking) the object. */
-  setWebSocketAutoResponse(pair?: unknown): void;
-}
+/** The `DurableObjectState` a Durable Object is constructed with; the hub host uses none of it. */
+export type DurableObjectStateLike = object;
 
 /**
  * A Durable Object namespace binding, typed loosely so that `DurableObjectNamespace<YourHub>` from

@@ -15,7 +15,3 @@ declare class WebSocketPair {
   0: import('./workers-types.ts').WorkersWebSocket;
   1: import('./workers-types.ts').WorkersWebSocket;
 }
-
-declare class WebSocketRequestResponsePair {
-  constructor(request: string, response: string);
-}

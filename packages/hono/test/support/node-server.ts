@@ -13,12 +13,13 @@ export interface HonoNodeServer {
   close(): Promise<void>;
 }
 
-/** Starts Hono on Node with the Node entry (direct SSE writes, WebSockets attached to the server). */
-export async function listenHonoNode(hub: Hub, extend?: (app: Hono) => void): Promise<HonoNodeServer> {
-  const app = new Hono();
+/**
+ * Starts Hono on Node with the Node entry (direct SSE writes, WebSockets attached to the server),
+ * mounted on `app` (a fresh one by default) at `/realtime`.
+ */
+export async function listenHonoNode(hub: Hub, app: Hono = new Hono()): Promise<HonoNodeServer> {
   const realtime = tidings(hub);
   app.route('/realtime', realtime);
-  extend?.(app);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   const ws = realtime.attach(server);
   if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));

@@ -38,7 +38,8 @@ export async function startWorker(scriptPath: string, config: ConformanceConfig)
     // The bundle lives in a temporary directory; module paths must not climb out of the root.
     modulesRoot: dirname(scriptPath),
     compatibilityDate: COMPATIBILITY_DATE,
-    compatibilityFlags: (process.env.WD_FLAGS ?? '').split(',').filter(Boolean),
+    // The object hears that an SSE client went away only through request.signal (the stream is not cancelled).
+    compatibilityFlags: ['enable_request_signal'],
     cf: false,
     host: '127.0.0.1',
     port: 0,

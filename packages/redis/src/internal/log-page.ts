@@ -1,5 +1,5 @@
-import { EventRecord, formatEventId } from '@tidings/core';
 import type { BrokerHead } from '@tidings/core';
+import { EventRecord, formatEventId } from '@tidings/core';
 import type { EpochSource } from './epoch-source.ts';
 import type { ScriptRunner } from './script.ts';
 

@@ -8,14 +8,15 @@
 
 // The log's epoch and its stream live and die together: when the meta hash is missing (first use,
 // FLUSHALL, a restart without persistence, eviction) a new epoch starts and any stream left over
-// from the old one is dropped, so no id of the old epoch can ever be issued twice.
+// from the old one is dropped, so no id of the old epoch can ever be issued twice. Returns the
+// epoch and the head seq.
 const ENSURE_EPOCH = `
 local function ensure_epoch(meta, log, fresh)
-  local epoch = redis.call('HGET', meta, 'epoch')
-  if epoch then return epoch end
+  local state = redis.call('HMGET', meta, 'epoch', 'seq')
+  if state[1] and state[2] then return state[1], tonumber(state[2]) end
   redis.call('DEL', log)
   redis.call('HSET', meta, 'epoch', fresh, 'seq', 0)
-  return fresh
+  return fresh, 0
 end
 `;
 
@@ -23,17 +24,19 @@ end
  * ARGV: channel, topic, event, data, retentionCount, retentionMs, a fresh epoch (used only when
  * none exists). Returns { epoch, seq, time }.
  *
- * The seq is written only after XADD succeeded, so a refused write (OOM) burns no number. The time
+ * Trimming by count is exact (not `~`), so `retentionCount` means what it says; past the limit it
+ * drops one entry from the stream's first node per publish, which stays cheap. The seq is written
+ * only after XADD succeeded, so a refused write (OOM) burns no number. The time
  * comes from Redis's clock so age trimming agrees across nodes. Age trimming looks at no more than
  * 100 old entries per publish, which keeps each publish cheap and still drains any backlog.
  */
 export const PUBLISH_SCRIPT: string = `${ENSURE_EPOCH}
-local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[7])
-local seq = string.format('%d', tonumber(redis.call('HGET', KEYS[1], 'seq')) + 1)
+local epoch, head = ensure_epoch(KEYS[1], KEYS[2], ARGV[7])
+local seq = string.format('%d', head + 1)
 local id = seq .. '-0'
 local now = redis.call('TIME')
 local time = now[1] .. string.format('%03d', math.floor(tonumber(now[2]) / 1000))
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], id,
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], id,
   'time', time, 'topic', ARGV[2], 'event', ARGV[3], 'data', ARGV[4])
 redis.call('HSET', KEYS[1], 'seq', seq)
 local max_age = tonumber(ARGV[6])
@@ -71,14 +74,13 @@ return { epoch, seq, time }
  * never be issued again in that epoch, and a new one starts.
  */
 export const READ_SCRIPT: string = `${ENSURE_EPOCH}
-local epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[4])
-if epoch == ARGV[5] and tonumber(redis.call('HGET', KEYS[1], 'seq')) < tonumber(ARGV[6]) then
+local epoch, head = ensure_epoch(KEYS[1], KEYS[2], ARGV[4])
+if epoch == ARGV[5] and head < tonumber(ARGV[6]) then
   redis.call('DEL', KEYS[1])
-  epoch = ensure_epoch(KEYS[1], KEYS[2], ARGV[4])
+  epoch, head = ensure_epoch(KEYS[1], KEYS[2], ARGV[4])
 end
-local head = redis.call('HGET', KEYS[1], 'seq')
 local entries = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[2], 'COUNT', ARGV[3])
-local out = { epoch, head, #entries, '', '' }
+local out = { epoch, string.format('%d', head), #entries, '', '' }
 if #entries > 0 then
   out[4] = entries[1][1]
   out[5] = entries[#entries][1]

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
 import { afterAll, beforeAll } from 'vitest';
 import { type RedisServer, startRedisServer } from './redis-server.ts';
 
@@ -23,4 +24,13 @@ export function useSharedRedis(): { url(): string } {
 /** A key prefix no other test uses. */
 export function uniquePrefix(): string {
   return `tidings-test:${randomUUID()}:`;
+}
+
+/** Deletes the keys of `prefixes` from the Redis at `url`, so tests leave a shared Redis as they found it. */
+export async function deleteKeys(url: string, prefixes: readonly string[]): Promise<void> {
+  if (prefixes.length === 0) return;
+  const admin = createClient({ url });
+  await admin.connect();
+  await admin.del(prefixes.flatMap((prefix) => [`${prefix}meta`, `${prefix}log`]));
+  admin.destroy();
 }

@@ -1,0 +1,128 @@
+import { request } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve, upgradeWebSocket } from '@hono/node-server';
+import { createHub, type Hub, type HubOptions } from '@tidings/core';
+import { Hono } from 'hono';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { tidings as tidingsGeneric } from '../src/index.ts';
+import { tidings } from '../src/node.ts';
+import { readSse, readWs } from './support/clients.ts';
+import { listenHonoNode } from './support/node-server.ts';
+
+const SECRET = 'a-test-secret-that-is-at-least-32-bytes';
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+function hubWith(options: HubOptions): Hub {
+  const hub = createHub(options);
+  closers.push(() => hub.close());
+  return hub;
+}
+
+/** A raw upgrade request, so the refusal's status and body can be read as they were sent. */
+function upgradeAnswer(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('upgrade', () => reject(new Error('the upgrade was accepted')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('@tidings/hono/node', () => {
+  it('writes SSE straight to the ServerResponse, outside Hono’s response path', async () => {
+    const hub = hubWith({ anonymous: true });
+    const app = new Hono();
+    const sent: (string | null)[] = [];
+    app.use('*', async (c, next) => {
+      await next();
+      sent.push(c.res.headers.get('x-hono-already-sent'));
+    });
+    const running = await listenHonoNode(hub, app);
+    closers.push(() => running.close());
+    const sse = await readSse(`${running.origin}/realtime/sse?topics=a`);
+    closers.push(() => sse.close());
+    expect(sse.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    // Hono got @hono/node-server's "already sent" marker, not a streaming Response.
+    expect(sent).toEqual(['true']);
+    const id = await hub.publish('a', { n: 1 });
+    const [event] = await sse.waitForEvents(1);
+    expect(event!.id).toBe(id);
+    expect(JSON.parse(event!.data)).toEqual({ id, topic: 'a', event: 'message', data: { n: 1 } });
+  });
+
+  it('falls back to a web stream without a Node response (app.request)', async () => {
+    const hub = hubWith({ anonymous: true });
+    const app = new Hono();
+    app.route('/realtime', tidings(hub));
+    const response = await app.request('/realtime/sse?topics=a');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-hono-already-sent')).toBeNull();
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^retry: \d+\n/);
+    await reader.cancel();
+  });
+
+  it('refuses WebSocket upgrades with the full JSON error before upgrading, through attach()', async () => {
+    const hub = hubWith({ jwt: { secret: SECRET } });
+    const running = await listenHonoNode(hub);
+    closers.push(() => running.close());
+    const refusal = await upgradeAnswer(`${running.origin}/realtime/ws?topics=a`);
+    expect(refusal.status).toBe(401);
+    expect(JSON.parse(refusal.body)).toMatchObject({ error: { code: 'unauthorized' } });
+  });
+});
+
+describe('@tidings/hono with @hono/node-server’s upgradeWebSocket (the portable bridge)', () => {
+  it('bridges Hono’s WSContext to the hub: refusal, welcome, events, client messages, close', async () => {
+    const hub = hubWith({ authenticate: (_request, token) => (token === 'ok' ? { id: 'user' } : null) });
+    const app = new Hono();
+    app.route('/realtime', tidingsGeneric(hub, { upgradeWebSocket }));
+    const server = serve({
+      fetch: app.fetch,
+      port: 0,
+      hostname: '127.0.0.1',
+      websocket: { server: new WebSocketServer({ noServer: true }) },
+    }) as Server;
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    expect((await upgradeAnswer(`${origin}/realtime/ws?topics=a`)).status).toBe(401);
+    const ws = await readWs(`${origin}/realtime/ws?topics=a&token=ok`);
+    closers.push(() => ws.close());
+    await ws.waitFor('welcome');
+    const id = await hub.publish('a', 'hello');
+    expect(await ws.waitFor('event')).toMatchObject({ id, topic: 'a', data: 'hello' });
+    ws.socket.send(JSON.stringify({ type: 'ping' }));
+    await ws.waitFor('pong');
+    expect(hub.stats().connections.ws).toBe(1);
+    const closed = new Promise<number>((resolve) => ws.socket.once('close', resolve));
+    await hub.close();
+    expect(await closed).toBe(1001);
+    expect(hub.stats().connections.ws).toBe(0);
+  });
+});
