@@ -2,12 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { createHub, type Hub, type Principal, signJwt, type TopicAction } from '@tidings/core';
 import { type TidingsMiddleware, tidings } from '@tidings/express';
 import express, { type Express } from 'express';
+import { createLab, type Lab } from './lab/create-lab.ts';
+import type { LabEvent } from './lab/lab-publisher.ts';
 import { createNoteStore, type Note } from './notes.ts';
 
 /** The topics of this app and what is published on them, so `hub.publish` is type-checked. */
 export type Topics = {
   notes: Note;
   chat: { from: string; text: string };
+  /** The transport lab's demo events (see src/lab). */
+  lab: LabEvent;
 };
 
 /** Options of `buildApp`. */
@@ -16,6 +20,8 @@ export interface AppOptions {
   secret: string;
   /** Lifetime of a token from `GET /api/token`, in seconds. Default 600. */
   tokenTtlS?: number;
+  /** How long the lab's "cut connection" keeps a client's new connections out, in ms. Default 1500. */
+  labOutageMs?: number;
 }
 
 /** The app and the parts a server or a test needs to reach. */
@@ -23,26 +29,30 @@ export interface BuiltApp {
   app: Express;
   hub: Hub<Topics>;
   realtime: TidingsMiddleware;
+  /** The transport lab's server side (demo routes, publisher, connection cutter). */
+  lab: Lab;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 
 // Subscribing needs a valid token (the hub checks it); publishing from a client is only for
-// tokens that carry a role, and only on `chat`. Notes are published by the server alone.
+// tokens that carry a role, and only on `chat`. Notes and lab events are published by the server alone.
 function authorize(principal: Principal, topic: string, action: TopicAction): boolean {
-  if (action === 'subscribe') return topic === 'notes' || topic === 'chat';
+  if (action === 'subscribe') return topic === 'notes' || topic === 'chat' || topic === 'lab';
   return topic === 'chat' && typeof principal.claims?.role === 'string';
 }
 
 /**
- * Builds the Express app: REST routes under `/api`, the page from `public/`, and tidings under
- * `/realtime`. It does not listen; `listen()` does, so tests can start it on port 0.
+ * Builds the Express app: REST routes under `/api`, the transport lab and the pages from
+ * `public/`, and tidings under `/realtime`. It does not listen; `listen()` does, so tests can start
+ * it on port 0.
  */
 export function buildApp(options: AppOptions): BuiltApp {
   const tokenTtlS = options.tokenTtlS ?? 600;
   const hub = createHub<Topics>({ jwt: { secret: options.secret }, authorize });
   const realtime = tidings(hub);
   const notes = createNoteStore();
+  const lab = createLab({ hub, secret: options.secret, outageMs: options.labOutageMs });
   const app = express();
   app.disable('x-powered-by');
   // A global JSON parser, as most apps have: tidings' POST /realtime/publish works behind it.
@@ -73,7 +83,8 @@ export function buildApp(options: AppOptions): BuiltApp {
     res.set('cache-control', 'no-store').json({ token, user: sub, expiresAt: expiresAt * 1000 });
   });
 
-  app.use('/realtime', realtime);
+  app.use(lab.router);
+  app.use('/realtime', lab.track, realtime);
   app.use(express.static(PUBLIC_DIR));
-  return { app, hub, realtime };
+  return { app, hub, realtime, lab };
 }

@@ -25,6 +25,9 @@ export async function listen(options: ListenOptions): Promise<Running> {
   const server = createServer(built.app);
   // WebSockets arrive as `upgrade` events on the server, which Express never sees.
   const ws = built.realtime.attach(server);
+  server.prependListener('upgrade', built.lab.watchUpgrade);
+  // The lab's page needs the client bundle: start serving only once it is built.
+  await built.lab.ready;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
@@ -39,6 +42,7 @@ export async function listen(options: ListenOptions): Promise<Running> {
     server,
     url: `http://${host}:${port}`,
     async close() {
+      built.lab.close();
       await built.hub.close();
       ws.close();
       await new Promise<void>((resolve) => {
