@@ -31,6 +31,8 @@ export interface RunRecord {
   ok: boolean;
   /** One-minute load average when the run ended. */
   load1: number;
+  /** Wall time of the whole run, processes included, s. */
+  wallS: number;
   error?: string;
   metrics?: RunMetrics;
 }
@@ -195,13 +197,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const shift = (round - 1) % targets.length;
       const order = [...targets.slice(shift), ...targets.slice(0, shift)];
       for (const id of order) {
+        const runStarted = Date.now();
+        const wallS = () => (Date.now() - runStarted) / 1000;
         try {
           const metrics = await runOne(scenario, sizes, targetById(id), round, settings);
-          runs.push({ target: id, round, ok: true, load1: loadavg()[0]!, metrics });
-          log(`  ${scenario.id} r${round} ${id}: ${describe(scenario, metrics)}`);
+          runs.push({ target: id, round, ok: true, load1: loadavg()[0]!, wallS: wallS(), metrics });
+          log(`  ${scenario.id} r${round} ${id}: ${describe(scenario, metrics)} [${wallS().toFixed(1)} s]`);
         } catch (error) {
           const message = (error as Error).message;
-          runs.push({ target: id, round, ok: false, load1: loadavg()[0]!, error: message });
+          runs.push({ target: id, round, ok: false, load1: loadavg()[0]!, wallS: wallS(), error: message });
           log(`  ${scenario.id} r${round} ${id}: FAILED ${message.split('\n')[0]}`);
         }
       }

@@ -1,12 +1,19 @@
 import type { Server } from 'node:http';
 import { type Hub, ROUTE_NAMES, routeName } from '@tidings/core';
-import { attachWebSocket, createNodeHandler, type WebSocketAttachment } from '@tidings/node';
+import {
+  attachWebSocket,
+  type ClientAddress,
+  createNodeHandler,
+  type WebSocketAttachment,
+} from '@tidings/node';
 import type { NextFunction, Request, Response } from 'express';
 
 /** Options of `tidings()`. */
 export interface TidingsExpressOptions {
   /** The path you mount the middleware at; `attach` serves WebSockets at `basePath + '/ws'`. Default `/realtime`. */
   basePath?: string;
+  /** Where a request comes from, for `maxConnectionsPerIp`. Default: the TCP peer; behind proxies `forwardedFor(n)` from `@tidings/node`. */
+  clientAddress?: ClientAddress;
 }
 
 /** Express middleware for a hub, plus `attach` for WebSockets on the server `app.listen()` returns. */
@@ -33,7 +40,7 @@ export interface TidingsMiddleware {
  */
 export function tidings(hub: Hub, options: TidingsExpressOptions = {}): TidingsMiddleware {
   const basePath = (options.basePath ?? '/realtime').replace(/\/$/, '');
-  const handler = createNodeHandler(hub);
+  const handler = createNodeHandler(hub, { clientAddress: options.clientAddress });
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     if (!ROUTE_NAMES.has(routeName(req.path))) {
       next();
@@ -43,6 +50,7 @@ export function tidings(hub: Hub, options: TidingsExpressOptions = {}): TidingsM
   };
   return Object.assign(middleware, {
     basePath,
-    attach: (server: Server) => attachWebSocket(server, hub, { path: `${basePath}/ws` }),
+    attach: (server: Server) =>
+      attachWebSocket(server, hub, { path: `${basePath}/ws`, clientAddress: options.clientAddress }),
   });
 }

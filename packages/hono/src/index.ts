@@ -99,7 +99,9 @@ export function tidings(hub: Hub, options: TidingsHonoOptions = {}): Hono {
     } finally {
       if (!upgraded) decision.abort();
     }
-    return upgraded ?? c.json({ error: { code: 'bad_request', message: 'the WebSocket upgrade failed' } }, 400);
+    return (
+      upgraded ?? c.json({ error: { code: 'bad_request', message: 'the WebSocket upgrade failed' } }, 400)
+    );
   });
   return app;
 }

@@ -12,8 +12,8 @@ import { attachWebSocket, createNodeStreamPort, type WebSocketAttachment } from 
 import type { Context, Hono } from 'hono';
 import { type TidingsHonoOptions, tidings as tidingsApp } from './index.ts';
 
-export type { DirectStream, TidingsHonoOptions } from './index.ts';
 export type { WebSocketAttachment } from '@tidings/node';
+export type { DirectStream, TidingsHonoOptions } from './index.ts';
 
 /** Options of the Node `tidings()`. */
 export interface TidingsNodeOptions extends Omit<TidingsHonoOptions, 'directStream'> {

@@ -1,4 +1,4 @@
-import { CONFORMANCE_SECRET, baseConfig, type ConformanceServer } from '@tidings/conformance';
+import { baseConfig, CONFORMANCE_SECRET, type ConformanceServer } from '@tidings/conformance';
 import { signJwt } from '@tidings/core';
 import { afterAll, expect, it } from 'vitest';
 import { readSse } from './support/clients.ts';
@@ -19,7 +19,9 @@ afterAll(() => server?.close());
 it('keeps SSE streams and long polls open past Bun’s idleTimeout', async () => {
   server = await target.start(baseConfig({ sseHeartbeatMs: 60_000 }));
   const exp = Math.floor(Date.now() / 1000) + 600;
-  const headers = { authorization: `Bearer ${await signJwt({ sub: 'u', role: 'subscriber', exp }, CONFORMANCE_SECRET)}` };
+  const headers = {
+    authorization: `Bearer ${await signJwt({ sub: 'u', role: 'subscriber', exp }, CONFORMANCE_SECRET)}`,
+  };
   const sse = await readSse(`${server.url}/sse?topics=slow`, headers);
   const longPoll = fetch(`${server.url}/long-poll?topics=slow&timeout=7`, { headers });
   await new Promise((resolve) => setTimeout(resolve, 6000));

@@ -7,6 +7,10 @@ defineConformanceSuite(
     { name: 'hono (bun, hono/bun)', capabilities: { protocolPing: false, clientAddress: true } },
     'bun-server.ts',
     ['bun'],
-    (script, config) => ({ command: BUN_BINARY, args: [script, config], env: { BUN_CONFIG_NO_CLEAR_TERMINAL_ON_RELOAD: '1' } }),
+    (script, config) => ({
+      command: BUN_BINARY,
+      args: [script, config],
+      env: { BUN_CONFIG_NO_CLEAR_TERMINAL_ON_RELOAD: '1' },
+    }),
   ),
 );

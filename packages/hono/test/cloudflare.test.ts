@@ -1,4 +1,4 @@
-import { CONFORMANCE_SECRET, baseConfig } from '@tidings/conformance';
+import { baseConfig, CONFORMANCE_SECRET } from '@tidings/conformance';
 import { signJwt } from '@tidings/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSse, readWs, type SseReader, type WsReader } from './support/clients.ts';
@@ -18,7 +18,9 @@ afterAll(async () => {
 
 async function auth(): Promise<Record<string, string>> {
   const exp = Math.floor(Date.now() / 1000) + 600;
-  return { authorization: `Bearer ${await signJwt({ sub: 'reader', role: 'subscriber', exp }, CONFORMANCE_SECRET)}` };
+  return {
+    authorization: `Bearer ${await signJwt({ sub: 'reader', role: 'subscriber', exp }, CONFORMANCE_SECRET)}`,
+  };
 }
 
 /** Publishes from the Worker's own code: a control route calling the object's `publish` over RPC. */
@@ -42,7 +44,11 @@ describe('@tidings/hono/cloudflare on workerd', () => {
     const id = await serverPublish('news', { headline: 'one object, many requests' });
     const [event] = await sse.waitForEvents(1);
     expect(event!.id).toBe(id);
-    expect(await ws.waitFor('event')).toMatchObject({ id, topic: 'news', data: { headline: 'one object, many requests' } });
+    expect(await ws.waitFor('event')).toMatchObject({
+      id,
+      topic: 'news',
+      data: { headline: 'one object, many requests' },
+    });
   });
 
   it('keeps one hub per name: a room’s events stay in its own Durable Object', async () => {

@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import type { Server } from 'node:http';
+import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, upgradeWebSocket } from '@hono/node-server';
 import { createHub, type Hub, type HubOptions } from '@tidings/core';

@@ -1,6 +1,11 @@
 import type { Server } from 'node:http';
 import { type Hub, ROUTE_NAMES, routeName } from '@tidings/core';
-import { attachWebSocket, createNodeHandler, type WebSocketAttachment } from '@tidings/node';
+import {
+  attachWebSocket,
+  type ClientAddress,
+  createNodeHandler,
+  type WebSocketAttachment,
+} from '@tidings/node';
 import type { Context, Next } from 'koa';
 
 /** Options of `tidings()`. */
@@ -10,6 +15,8 @@ export interface TidingsKoaOptions {
    * Requests elsewhere go on to `next()`. Default `/realtime`.
    */
   basePath?: string;
+  /** Where a request comes from, for `maxConnectionsPerIp`. Default: the TCP peer; behind proxies `forwardedFor(n)` from `@tidings/node`. */
+  clientAddress?: ClientAddress;
 }
 
 /** Koa middleware for a hub, plus `attach` for WebSockets on the server `app.listen()` returns. */
@@ -55,7 +62,7 @@ function handOverParsedBody(ctx: Context): void {
 export function tidings(hub: Hub, options: TidingsKoaOptions = {}): TidingsKoaMiddleware {
   const basePath = (options.basePath ?? '/realtime').replace(/\/+$/, '');
   const prefix = `${basePath}/`;
-  const handler = createNodeHandler(hub);
+  const handler = createNodeHandler(hub, { clientAddress: options.clientAddress });
   const middleware = async (ctx: Context, next: Next): Promise<void> => {
     // The original URL, not ctx.path: the same path the WebSocket route sees, even under koa-mount.
     const pathname = ctx.originalUrl.split('?', 1)[0]!;
@@ -66,6 +73,7 @@ export function tidings(hub: Hub, options: TidingsKoaOptions = {}): TidingsKoaMi
   };
   return Object.assign(middleware, {
     basePath,
-    attach: (server: Server) => attachWebSocket(server, hub, { path: `${basePath}/ws` }),
+    attach: (server: Server) =>
+      attachWebSocket(server, hub, { path: `${basePath}/ws`, clientAddress: options.clientAddress }),
   });
 }

@@ -3,8 +3,9 @@
  * `node:http` server. Converts requests, writes answers with backpressure, takes the fast path for
  * SSE and WebSocket fan-out, and handles WebSocket upgrades with `ws`.
  */
+export { type ClientAddress, forwardedFor, socketAddress } from './client-address.ts';
 export { corkForTick } from './cork.ts';
-export { createNodeHandler, type NodeHandler } from './create-node-handler.ts';
+export { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './create-node-handler.ts';
 export { createNodeStreamPort, type NodeStreamPortOptions } from './node-stream-port.ts';
 export { type Served, type ServeOptions, serve } from './serve.ts';
 export { toRequest } from './to-request.ts';

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { EventRecord, Hub, SocketPort } from '@tidings/core';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
+import { type ClientAddress, socketAddress } from './client-address.ts';
 import { corkForTick } from './cork.ts';
 import { toRequest } from './to-request.ts';
 
@@ -18,6 +19,8 @@ export interface AttachWebSocketOptions {
   otherPaths?: 'ignore' | 'refuse';
   /** Enable permessage-deflate. Default false: compression costs CPU per client per message. */
   perMessageDeflate?: boolean;
+  /** Where an upgrade comes from, for `maxConnectionsPerIp`. Default: the TCP peer (`socketAddress`). */
+  clientAddress?: ClientAddress;
 }
 
 /** A WebSocket attachment; `close()` stops handling upgrades (open sockets are closed by the hub). */
@@ -117,7 +120,9 @@ export function attachWebSocket(
     void handle(req, socket, head);
   };
   async function handle(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const decision = await hub.upgrade(toRequest(req), { clientAddress: req.socket.remoteAddress ?? '' });
+    const decision = await hub.upgrade(toRequest(req), {
+      clientAddress: (options.clientAddress ?? socketAddress)(req),
+    });
     if (!decision.accepted) return refuse(socket, decision.response);
     let upgraded = false;
     // ws answers a bad handshake (key, version) itself and never calls back: free the slot then.

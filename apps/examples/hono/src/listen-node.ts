@@ -44,7 +44,11 @@ export async function listenNode(options: ListenOptions): Promise<Running> {
     notes: localNotes(hub),
     assets: serveStatic({ root: PUBLIC_DIR }),
   });
-  const server = serve({ fetch: app.fetch, port: options.port ?? 3000, hostname: options.host ?? '127.0.0.1' }) as Server;
+  const server = serve({
+    fetch: app.fetch,
+    port: options.port ?? 3000,
+    hostname: options.host ?? '127.0.0.1',
+  }) as Server;
   const ws = realtime.attach(server);
   if (!server.listening) {
     await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,8 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 const running = await listenNode({ secret, port, host: process.env.HOST || '127.0.0.1' });
 const shown = running.url.replace('://127.0.0.1:', '://localhost:');
 console.log(`tidings Hono example on Node: ${shown} (realtime routes under ${shown}/realtime)`);
-if (secret === DEMO_SECRET) console.log('using the built-in demo secret; set TIDINGS_DEMO_SECRET to your own');
+if (secret === DEMO_SECRET)
+  console.log('using the built-in demo secret; set TIDINGS_DEMO_SECRET to your own');
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {

@@ -1,7 +1,12 @@
 // Worker entry: `pnpm dev:worker` (wrangler dev) and `wrangler deploy`; see wrangler.toml. The hub
 // lives in a Durable Object, so a note published by any request reaches every subscriber.
 import type { HubOptions } from '@tidings/core';
-import { type DurableObjectNamespaceLike, hubObject, TidingsDurableObject, tidingsDurable } from '@tidings/hono/cloudflare';
+import {
+  type DurableObjectNamespaceLike,
+  hubObject,
+  TidingsDurableObject,
+  tidingsDurable,
+} from '@tidings/hono/cloudflare';
 import { buildApp, DEMO_SECRET, hubOptions, type NotesBackend } from './app.ts';
 import { createNoteStore, type Note } from './notes.ts';
 
@@ -46,9 +51,10 @@ type NotesStub = ReturnType<typeof hubObject> & {
   addNote(text: string): Promise<{ note: Note; eventId: string }>;
 };
 
+// A stub belongs to the request that made it (workerd refuses its use from another), so each call gets its own.
 function notesOf(env: Env): NotesBackend {
-  const stub = hubObject(env.TIDINGS) as NotesStub;
-  return { list: () => stub.listNotes(), add: (text) => stub.addNote(text) };
+  const stub = () => hubObject(env.TIDINGS) as NotesStub;
+  return { list: () => stub().listNotes(), add: (text) => stub().addNote(text) };
 }
 
 // The app reads its secret and notes from the bindings, so it is built once per bindings object.

@@ -1,3 +1,4 @@
+import { TidingsError } from '../errors.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 import { createReadableStreamPort } from '../internal/readable-stream-port.ts';
@@ -45,8 +46,9 @@ export async function handleSse(
   port.open(200, sseHeaders());
   port.write(sseOpening(ctx.options.sseRetryMs));
   ctx.start(sse, topics, cursor).catch((error) => {
-    ctx.options.onError?.(error);
-    sse.end('internal');
+    // A known failure (the broker is unavailable) tells the client what it is; anything else is internal.
+    if (!(error instanceof TidingsError)) ctx.options.onError?.(error);
+    sse.end(error instanceof TidingsError ? error.code : 'internal');
   });
   return web?.response();
 }

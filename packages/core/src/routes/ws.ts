@@ -154,8 +154,8 @@ export async function decideUpgrade(
           heartbeat: ctx.options.heartbeatMs,
         });
         connection.queue = ctx.start(connection, topics, cursor).catch((error) => {
-          ctx.options.onError?.(error);
-          connection.end('internal');
+          if (!(error instanceof TidingsError)) ctx.options.onError?.(error);
+          connection.end(error instanceof TidingsError ? error.code : 'internal');
         });
         return handlers(ctx, connection);
       },

@@ -1,3 +1,4 @@
+import { DurableObject } from 'cloudflare:workers';
 import {
   createHub,
   type Hub,
@@ -8,7 +9,6 @@ import {
   type SocketHandlers,
   type SocketPort,
 } from '@tidings/core';
-import { DurableObject } from 'cloudflare:workers';
 import { handshakeError } from '../internal/handshake-error.ts';
 import type { WorkersWebSocket } from './workers-types.ts';
 

@@ -28,7 +28,10 @@ export interface TidingsDurableOptions {
 }
 
 /** The stub of the object that hosts hub `name` in `namespace`, for server-side publishing. */
-export function hubObject(namespace: DurableObjectNamespaceLike, name: string = DEFAULT_HUB_NAME): HubObjectStub {
+export function hubObject(
+  namespace: DurableObjectNamespaceLike,
+  name: string = DEFAULT_HUB_NAME,
+): HubObjectStub {
   return namespace.get(namespace.idFromName(name) as never) as HubObjectStub;
 }
 

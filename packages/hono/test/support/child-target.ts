@@ -59,7 +59,10 @@ export async function startChild(run: ChildCommand, config: ConformanceConfig): 
         if (match) done(undefined, match);
       };
       const onExit = () => done(new Error(`${run.command} exited before ${what}: ${stderr}`));
-      const timer = setTimeout(() => done(new Error(`timed out waiting for ${what}: ${stderr}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => done(new Error(`timed out waiting for ${what}: ${stderr}`)),
+        START_TIMEOUT_MS,
+      );
       waiters.add(test);
       child.once('exit', onExit);
     });
@@ -84,7 +87,8 @@ export async function startChild(run: ChildCommand, config: ConformanceConfig): 
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(event === undefined ? { topic, data } : { topic, event, data }),
       });
-      if (response.status !== 202) throw new Error(`publish answered ${response.status}: ${await response.text()}`);
+      if (response.status !== 202)
+        throw new Error(`publish answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { id: string }).id;
     },
     async shutdown() {

@@ -29,7 +29,9 @@ export function childRuntimeTarget(
   return {
     ...target,
     async start(config) {
-      bundled ??= bundle(join(FIXTURES, script), join(dir.path, script.replace(/\.ts$/, '.js')), { conditions });
+      bundled ??= bundle(join(FIXTURES, script), join(dir.path, script.replace(/\.ts$/, '.js')), {
+        conditions,
+      });
       return startChild(command(await bundled, JSON.stringify(config)), config);
     },
   };
