@@ -143,15 +143,6 @@ export class Child {
     });
   }
 
-  /** Asks the child to exit (so `--cpu-prof` can write its profile), then kills it by PID after `graceMs`. */
-  async stop(graceMs = 5000): Promise<void> {
-    if (this.#exited) return;
-    this.process.stdin!.end(`${JSON.stringify({ id: this.#nextId++, op: 'exit' })}\n`);
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
-    await this.#exit;
-    clearTimeout(timer);
-  }
-
   /** Kills the child by PID at once. */
   async kill(): Promise<void> {
     if (this.#exited) return;

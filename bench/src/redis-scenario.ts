@@ -22,7 +22,7 @@ export async function redisScenarios(): Promise<Scenario[]> {
       baseline: 'tidings-node',
       targets: ['tidings-node', 'tidings-redis'],
       unit: 'delivery',
-      full: { clients: 1000, warmupMs: 1000, durationMs: 4000, connectConcurrency: 100, ratePerS: 100 },
+      full: { clients: 1000, warmupMs: 500, durationMs: 3000, connectConcurrency: 100, ratePerS: 100 },
       smoke: SMOKE_RATE,
       goals: [],
       async setup() {

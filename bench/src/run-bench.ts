@@ -176,7 +176,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const settings: RunSettings = {
     pool,
     env: {},
-    settleMs: smoke ? 30 : 200,
+    settleMs: smoke ? 30 : 100,
     // Each client is one descriptor; keep room for the process's own.
     maxClientsPerLoadgen: Math.max(100, Math.min(limit - 512, 15_000)),
     ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),

@@ -94,20 +94,32 @@ export async function runOne(
     ...settings.env,
     BENCH_REDIS_PREFIX: `bench:${scenario.id}:${target.id}:${round}:${Date.now()}:`,
   };
-  const server = await pool.server(target, nodeFlags, env, 'server');
-  const loadgens: Child[] = [];
-  let publisher: Child | undefined;
+  // Server, publisher and load generators start side by side: process startup is a good part of
+  // a run's wall time.
+  const split = shares(sizes.clients, settings.maxClientsPerLoadgen);
+  const starting = await Promise.allSettled([
+    pool.server(target, nodeFlags, env, 'server'),
+    target.publisherArgs
+      ? pool.server({ ...target, args: target.publisherArgs }, [], env, 'publisher')
+      : Promise.resolve(undefined),
+    ...split.map((_, i) => pool.loadgen(i)),
+  ]);
+  const started = starting.flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
+  const failedStart = starting.find((s) => s.status === 'rejected');
+  if (failedStart) {
+    await Promise.all(started.map((child) => child.kill()));
+    throw (failedStart as PromiseRejectedResult).reason;
+  }
+  const [server, publisher, ...loadgens] = starting.map(
+    (s) => (s as PromiseFulfilledResult<Child | undefined>).value,
+  ) as [Child, Child | undefined, ...Child[]];
   try {
     const info = (await server.ready) as { port: number; controlPort: number };
-    mark('server ready');
-    if (target.publisherArgs)
-      publisher = await pool.server({ ...target, args: target.publisherArgs }, [], env, 'publisher');
+    mark('started');
     // Events come from the publishing node when there is one, and so credit goes back to it.
     const source = publisher ?? server;
     const sourceInfo = (await source.ready) as { controlPort: number };
     const before = idle ? await server.request<ServerStats>('stats', { gc: true }) : undefined;
-    const split = shares(sizes.clients, settings.maxClientsPerLoadgen);
-    for (let i = 0; i < split.length; i++) loadgens.push(await pool.loadgen(i));
     const job: LoadJob = {
       kind: endpoint.kind,
       host: '127.0.0.1',

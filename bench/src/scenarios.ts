@@ -76,18 +76,18 @@ const SMOKE_IDLE: Sizes = { clients: 10, warmupMs: 50, durationMs: 0, connectCon
 const FANOUT: Sizes = {
   clients: 1000,
   warmupMs: 500,
-  durationMs: 2500,
+  durationMs: 2000,
   connectConcurrency: 100,
   // 64 events of ~300 bytes: at most ~20 KB queued per client, far below any slow-consumer limit,
   // and short enough that one turn of the load generator's loop stays short.
   window: 64,
   burst: 16,
 };
-const IDLE: Sizes = { clients: 10_000, warmupMs: 1000, durationMs: 0, connectConcurrency: 400 };
+const IDLE: Sizes = { clients: 10_000, warmupMs: 500, durationMs: 0, connectConcurrency: 400 };
 const LATENCY: Sizes = {
   clients: 100,
   warmupMs: 500,
-  durationMs: 4000,
+  durationMs: 3000,
   connectConcurrency: 100,
   ratePerS: 100,
 };
@@ -136,7 +136,7 @@ export const SCENARIOS: readonly Scenario[] = [
     baseline: 'engineio-polling',
     targets: ['engineio-polling', ...tidingsTargets('long-poll'), 'raw-http', 'socketio-polling'],
     unit: 'delivery',
-    full: { clients: 1000, warmupMs: 1000, durationMs: 4000, connectConcurrency: 100, ratePerS: 10 },
+    full: { clients: 1000, warmupMs: 500, durationMs: 3000, connectConcurrency: 100, ratePerS: 10 },
     smoke: SMOKE_RATE,
     goals: [
       { metric: 'p99Ms', op: '<=', ratio: 1 },
@@ -152,7 +152,7 @@ export const SCENARIOS: readonly Scenario[] = [
     baseline: 'raw-http',
     targets: ['raw-http', ...tidingsTargets('poll')],
     unit: 'request',
-    full: { clients: 32, warmupMs: 500, durationMs: 2500, connectConcurrency: 32, ratePerS: 20 },
+    full: { clients: 32, warmupMs: 500, durationMs: 2000, connectConcurrency: 32, ratePerS: 20 },
     smoke: SMOKE_RATE,
     goals: [],
   },

@@ -34,6 +34,8 @@ describe('bench:smoke', () => {
         for (const value of [m.unitsPerS, m.usPerUnit, m.p50Ms, m.p99Ms, m.p999Ms, m.rssMB, m.serverCpuPct])
           expect(Number.isFinite(value), where).toBe(true);
         expect(m.p50Ms, where).toBeLessThanOrEqual(m.p99Ms);
+        // Publish and receive times share one clock: a latency at or below zero would be a harness bug.
+        expect(m.latency!.minUs, where).toBeGreaterThan(0);
       }
     }
   }, 120_000);

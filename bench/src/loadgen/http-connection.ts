@@ -30,8 +30,11 @@ export class HttpConnection {
     this.#port = port;
   }
 
-  /** Sends a request (`body` makes it a POST) and resolves with the answer. */
-  request(path: string, body?: string): Promise<HttpAnswer> {
+  /**
+   * Sends a request (`body` makes it a POST) and resolves with the answer; `onSent` runs once the
+   * request has been handed to the kernel.
+   */
+  request(path: string, body?: string, onSent?: () => void): Promise<HttpAnswer> {
     if (this.#closed) return Promise.reject(new Error('connection closed'));
     if (this.#pending) return Promise.reject(new Error('a request is already in flight'));
     const socket = this.#socket ?? this.#open();
@@ -42,7 +45,7 @@ export class HttpConnection {
           `Content-Type: text/plain;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
-      socket.write(head);
+      socket.write(head, onSent && (() => onSent()));
     });
   }
 

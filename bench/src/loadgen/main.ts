@@ -1,11 +1,10 @@
 // The load generator: a process of its own (pinned to its own core by the runner), driven over
 // stdin/stdout. `connect` opens the clients, `start`/`end` bracket the measured window.
-import type { Agent } from 'node:http';
 import { reply, serveRpc } from '../rpc.ts';
 import { connectAll, type OpenClient } from './connect-all.ts';
 import { openEngineIoClient } from './engine-io-clients.ts';
 import type { LoadJob } from './job.ts';
-import { createPollAgent, openPollClient } from './poll-clients.ts';
+import { openPollClient } from './poll-clients.ts';
 import { openSseClient } from './sse-clients.ts';
 import { Tracker } from './tracker.ts';
 import { openWsClient } from './ws-clients.ts';
@@ -14,23 +13,18 @@ const MAX_LIFETIME_MS = 10 * 60_000;
 
 let tracker: Tracker | undefined;
 let clients: OpenClient[] = [];
-let agent: Agent | undefined;
 
 function closeAll(): void {
   tracker?.stop();
   for (const client of clients) client.close();
   tracker = undefined;
   clients = [];
-  agent?.destroy();
-  agent = undefined;
 }
 
 async function connect(job: LoadJob) {
   if (tracker) throw new Error('already connected');
   const t = new Tracker(job.clients);
   tracker = t;
-  const pollAgent = createPollAgent(job.clients);
-  agent = pollAgent;
   const open = (index: number): Promise<OpenClient> => {
     switch (job.kind) {
       case 'ws':
@@ -40,10 +34,10 @@ async function connect(job: LoadJob) {
         return openSseClient(job, t, index);
       case 'long-poll':
       case 'poll':
-        return openPollClient(job, t, index, pollAgent);
+        return openPollClient(job, t, index);
       case 'eio-poll':
       case 'sio-poll':
-        return openEngineIoClient(job, t, index, pollAgent);
+        return openEngineIoClient(job, t, index);
     }
   };
   const result = await connectAll(job.clients, job.connectConcurrency, job.connectTimeoutMs, open, (m, i) => {

@@ -55,24 +55,26 @@ export function openPollClient(job: LoadJob, tracker: Tracker, index: number): P
     function next(): void {
       if (stopped) return;
       const path = cursor === undefined ? job.path : `${job.path}&cursor=${encodeURIComponent(cursor)}`;
-      connection.request(path).then(({ status, body }) => {
-        const receivedUs = nowUs();
-        if (stopped) return;
-        if (status !== 200) return fail(`${job.kind} answered ${status}: ${body.toString().slice(0, 80)}`);
-        failures = 0;
-        tracker.responded();
-        const answer = JSON.parse(body.toString('utf8')) as PollBody;
-        for (const event of answer.events) {
-          const data = event.data;
-          if (data && typeof data.s === 'number' && typeof data.t === 'number')
-            tracker.delivered(index, data.s, data.t, receivedUs);
-        }
-        if (answer.cursor !== undefined) cursor = answer.cursor;
-        becomeReady();
-        next();
-      }, (error: Error) => fail(`${job.kind}: ${error.message}`));
-      // The request is written synchronously (or once connected): a long poll is waiting from here on.
-      if (longPoll && !ready) setImmediate(becomeReady);
+      const onSent = longPoll && !ready ? becomeReady : undefined;
+      connection.request(path, undefined, onSent).then(
+        ({ status, body }) => {
+          const receivedUs = nowUs();
+          if (stopped) return;
+          if (status !== 200) return fail(`${job.kind} answered ${status}: ${body.toString().slice(0, 80)}`);
+          failures = 0;
+          tracker.responded();
+          const answer = JSON.parse(body.toString('utf8')) as PollBody;
+          for (const event of answer.events) {
+            const data = event.data;
+            if (data && typeof data.s === 'number' && typeof data.t === 'number')
+              tracker.delivered(index, data.s, data.t, receivedUs);
+          }
+          if (answer.cursor !== undefined) cursor = answer.cursor;
+          becomeReady();
+          next();
+        },
+        (error: Error) => fail(`${job.kind}: ${error.message}`),
+      );
     }
     next();
   });

@@ -15,6 +15,20 @@ export interface ConformanceCapabilities {
    * suite asserts that connections beyond that limit are accepted (the limit is not applied).
    */
   clientAddress: boolean;
+  /**
+   * The runtime's WebSocket layer enforces RFC 6455's frame rules, below any adapter: invalid UTF-8
+   * in a text frame closes with 1007; a bad close code, an unmasked client frame or a reserved
+   * opcode with 1002. Default true. When false (Deno and workerd accept or drop such frames
+   * themselves), the suite sends the same frames and asserts that the server keeps serving.
+   */
+  webSocketFrameChecks?: boolean;
+  /**
+   * The runtime reports a WebSocket's queued bytes, so a client that stops reading is closed with
+   * 1013 at `maxBufferedBytes`. Default true. When false (a Workers WebSocket has no
+   * `bufferedAmount`), the suite asserts that the healthy subscriber gets every event and the server
+   * keeps serving.
+   */
+  webSocketBackpressure?: boolean;
 }
 
 /** A running server started by a target for one config. */

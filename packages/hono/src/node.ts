@@ -23,8 +23,8 @@ export interface TidingsNodeOptions extends Omit<TidingsHonoOptions, 'directStre
 
 /** The Hono sub-app, plus `attach` for WebSockets on the server `serve()` returns. */
 export type TidingsNodeApp = Hono & {
-  /** The base path given in the options. */
-  readonly basePath: string;
+  /** Where `attach` serves WebSockets: `basePath + '/ws'`. (Not `basePath`, which is Hono's own method.) */
+  readonly webSocketPath: string;
   /**
    * Handles WebSocket upgrades for `basePath + '/ws'` on `server`, ahead of Hono: the hub decides
    * first (refusals are full HTTP answers with their JSON body), then `ws` upgrades, and each event
@@ -52,17 +52,19 @@ function outgoingOf(c: Context): ServerResponse | undefined {
  * falls back to the portable web stream.
  */
 export function tidings(hub: Hub, options: TidingsNodeOptions = {}): TidingsNodeApp {
-  const basePath = (options.basePath ?? '/realtime').replace(/\/$/, '');
+  const { basePath: mountedAt = '/realtime', ...rest } = options;
+  const basePath = mountedAt.replace(/\/$/, '');
   const app = tidingsApp(hub, {
     clientAddress: (c) => (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket.remoteAddress,
-    ...options,
+    ...rest,
     directStream(c) {
       const outgoing = outgoingOf(c);
       return outgoing && { port: createNodeStreamPort(outgoing), response: RESPONSE_ALREADY_SENT };
     },
   });
+  const webSocketPath = `${basePath}/ws`;
   return Object.assign(app, {
-    basePath,
-    attach: (server: Server) => attachWebSocket(server, hub, { path: `${basePath}/ws` }),
+    webSocketPath,
+    attach: (server: Server) => attachWebSocket(server, hub, { path: webSocketPath }),
   });
 }

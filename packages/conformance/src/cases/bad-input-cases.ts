@@ -56,7 +56,9 @@ export function badInputCases(h: () => Harness): void {
         h().url,
         `GET ${targetOf(h().route('poll'))}?topics=a\x01b HTTP/1.1\r\nhost: ${hostOf(h().url)}\r\nconnection: close\r\n\r\n`,
       );
-      if (raw) expect(raw.status).toBe(400);
+      // Refused by the runtime's HTTP parser before any adapter runs: 400, or 505 from Bun's, which
+      // takes the control character for the end of the target and the rest for a bad HTTP version.
+      if (raw) expect([400, 505]).toContain(raw.status);
       await stillServing();
     });
 
@@ -168,7 +170,7 @@ export function badInputCases(h: () => Harness): void {
       cleanup(ws.close);
       expect(ws.handshake.status).toBe(101);
       ws.send(OPCODES.text, Buffer.from([0x7b, 0xc3, 0x28, 0xff, 0x7d]));
-      expect(await ws.waitForClose()).toBe(1007);
+      if (h().capabilities.webSocketFrameChecks !== false) expect(await ws.waitForClose()).toBe(1007);
       await stillServing();
     });
 
@@ -187,7 +189,9 @@ export function badInputCases(h: () => Harness): void {
         cleanup(ws.close);
         expect(ws.handshake.status).toBe(101);
         send(ws);
-        expect(await ws.waitForClose(), send.toString()).toBe(1002);
+        if (h().capabilities.webSocketFrameChecks !== false) {
+          expect(await ws.waitForClose(), send.toString()).toBe(1002);
+        }
       }
       await stillServing();
     });

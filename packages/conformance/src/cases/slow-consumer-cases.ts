@@ -99,9 +99,11 @@ export function slowConsumerCases(h: () => Harness): void {
       await healthy.waitFor('welcome');
       const sent = await pump(h(), topic, () => healthy.ofType('event').length);
       raw.raw.socket.resume();
-      expect(await raw.waitForClose(10_000)).toBe(1013);
-      const events = raw.frames.items.filter((f) => f.opcode === OPCODES.text).length - 1;
-      expect(events).toBeLessThan(sent);
+      if (h().capabilities.webSocketBackpressure !== false) {
+        expect(await raw.waitForClose(10_000)).toBe(1013);
+        const events = raw.frames.items.filter((f) => f.opcode === OPCODES.text).length - 1;
+        expect(events).toBeLessThan(sent);
+      }
       expect(healthy.ofType('event')).toHaveLength(sent);
       healthy.send({ type: 'ping' });
       await healthy.waitFor('pong');

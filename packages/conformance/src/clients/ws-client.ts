@@ -39,7 +39,10 @@ export class UpgradeRefused extends Error {
 /** Options of `openWs`. */
 export interface OpenWsOptions {
   headers?: Record<string, string>;
-  /** Answer protocol pings automatically (the `ws` default). */
+  /**
+   * Answer pings automatically, as a real client does: protocol ping frames (the `ws` default) and,
+   * from servers that cannot send those, `{"type":"ping"}` messages with `{"type":"pong"}`.
+   */
   autoPong?: boolean;
   /** Largest message the client accepts. Default: ws's 100 MiB. */
   maxPayload?: number;
@@ -47,9 +50,10 @@ export interface OpenWsOptions {
 
 /** Opens a WebSocket; resolves once open, rejects with `UpgradeRefused` when the server answers with a status. */
 export function openWs(url: string, options: OpenWsOptions = {}): Promise<WsClient> {
+  const autoPong = options.autoPong ?? true;
   const socket = new WebSocket(url.replace(/^http/, 'ws'), {
     headers: options.headers,
-    autoPong: options.autoPong ?? true,
+    autoPong,
     perMessageDeflate: false,
     ...(options.maxPayload ? { maxPayload: options.maxPayload } : {}),
   });
@@ -63,7 +67,9 @@ export function openWs(url: string, options: OpenWsOptions = {}): Promise<WsClie
     });
   });
   socket.on('message', (data, binary) => {
-    messages.push(binary ? { type: '(binary)' } : (JSON.parse(String(data)) as WsMessage));
+    const message = binary ? { type: '(binary)' } : (JSON.parse(String(data)) as WsMessage);
+    messages.push(message);
+    if (autoPong && message.type === 'ping') socket.send('{"type":"pong"}');
   });
   socket.on('ping', (data) => pings.push(data));
   // Errors after the open (a server closing with a protocol error) surface as `closed`; never crash the runner.

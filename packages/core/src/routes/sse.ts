@@ -42,6 +42,12 @@ export async function handleSse(
   );
   ctx.admit(connection);
   const sse = connection;
+  // The client may have left while the awaits above ran: the abort event has fired already.
+  if (request.signal.aborted) {
+    sse.gone();
+    web?.port.end();
+    return web?.response();
+  }
   request.signal.addEventListener('abort', () => sse.gone(), { once: true });
   port.open(200, sseHeaders());
   port.write(sseOpening(ctx.options.sseRetryMs));

@@ -10,6 +10,7 @@ import {
   type SocketPort,
 } from '@tidings/core';
 import { handshakeError } from '../internal/handshake-error.ts';
+import { drainAfter } from './drain-after.ts';
 import type { WorkersWebSocket } from './workers-types.ts';
 
 const OPEN = 1;
@@ -92,7 +93,7 @@ export abstract class TidingsDurableObject<Env = unknown> extends DurableObject<
     const context = address === undefined ? {} : { clientAddress: address };
     const isUpgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
     if (!isUpgrade || routeName(new URL(request.url).pathname) !== 'ws') {
-      return (await this.hub.handle(request, context)) as Response;
+      return drainAfter(request, async (r) => (await this.hub.handle(r, context)) as Response);
     }
     const refused = handshakeError(request);
     if (refused) return refused;

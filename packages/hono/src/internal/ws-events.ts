@@ -10,7 +10,8 @@ interface RawSocket {
 }
 
 const OPEN = 1;
-// Longest a close waits for the peer to stop sending (see `close` below).
+// A close waits until the peer has sent nothing for QUIET_MS, and at most MAX_LINGER_MS (see below).
+const QUIET_MS = 25;
 const MAX_LINGER_MS = 1000;
 
 /**
@@ -34,11 +35,12 @@ export function createWsEvents(decision: UpgradeDecision & { accepted: true }): 
     if (closing && isOpen()) socket.close(closing.code, closing.reason);
   };
   // Deno drops the connection without the close frame (the peer sees 1006, not the code) when
-  // close() runs while the peer's frames are still arriving. So the close goes out once the input
-  // has been quiet for one turn of the event loop, or after MAX_LINGER_MS of a peer that keeps on.
+  // close() runs while the peer's frames are still arriving, e.g. right after the message that
+  // broke a limit. So the close goes out once the input has been quiet for QUIET_MS, or after
+  // MAX_LINGER_MS of a peer that keeps on sending. The hub ignores the socket meanwhile.
   const armClose = () => {
     clearTimeout(timer);
-    timer = setTimeout(closeNow, Date.now() >= closing!.deadline ? 0 : 1);
+    timer = setTimeout(closeNow, Date.now() >= closing!.deadline ? 0 : QUIET_MS);
   };
   const port: SocketPort = {
     send(text) {

@@ -103,6 +103,7 @@ export function createLab(options: LabOptions): Lab {
       cpuPercent: cpu(),
       rssBytes: process.memoryUsage.rss(),
       publisher: publisher.state(),
+      cutOutageMs: cutter.outageMs,
       clientBundle: { bytes, gzipBytes },
     });
   });

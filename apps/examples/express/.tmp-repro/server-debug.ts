@@ -1,0 +1,12 @@
+import { SseConnection } from '../../../../packages/core/src/internal/sse-connection.ts';
+import { HubContext } from '../../../../packages/core/src/internal/hub-context.ts';
+import { listen } from '../src/listen.ts';
+const live = new Map<string, string>();
+const origAdmit = HubContext.prototype.admit;
+HubContext.prototype.admit = function (c: any) { if (c.transport === 'sse') { live.set(c.id, `${c.principal.id} admitted ${Math.round(performance.now())}`); } return origAdmit.call(this, c); };
+const origRelease = HubContext.prototype.release;
+HubContext.prototype.release = function (c: any) { if (c.transport === 'sse') live.delete(c.id); return origRelease.call(this, c); };
+const running = await listen({ secret: 'tidings-demo-secret-not-for-production-use', port: 3999 });
+console.log('up', running.url);
+setInterval(() => { if (live.size) console.log('LIVE', [...live.entries()]); }, 3000);
+process.on('SIGTERM', () => running.close().then(() => process.exit(0)));
