@@ -78,7 +78,7 @@ describe('a release installs and works like a user would meet it', () => {
   it('versions every public package together (the fixed group)', async () => {
     expect(version).toMatch(/^0\.\d+\.\d+$/);
     expect(version).not.toBe('0.0.0');
-    for (const name of ['core', 'node', 'express']) {
+    for (const name of ['core', 'node', 'express', 'koa', 'hono', 'client', 'redis']) {
       const manifest = await (await fetch(`${registry.url}/@tidings/${name}`)).json();
       expect(Object.keys(manifest.versions)).toContain(version);
     }
@@ -96,6 +96,24 @@ describe('a release installs and works like a user would meet it', () => {
       topic: 'greetings',
       event: 'message',
       data: { hello: 'from express' },
+    });
+    expect(result.ws).toEqual({ type: 'event', ...result.sse });
+  });
+
+  it('@tidings/hono from the registry, with npm, receives an event over SSE and WebSocket on @hono/node-server', async () => {
+    const dir = await installConsumer('hono', [
+      `@tidings/hono@${version}`,
+      `@tidings/core@${version}`,
+      `@tidings/node@${version}`,
+      'hono@4.13.19',
+      '@hono/node-server@2.1.9',
+    ]);
+    const result = JSON.parse(await run('node', ['hono-server.mjs'], dir));
+    expect(result.sse).toEqual({
+      id: result.id,
+      topic: 'greetings',
+      event: 'message',
+      data: { hello: 'from hono' },
     });
     expect(result.ws).toEqual({ type: 'event', ...result.sse });
   });
