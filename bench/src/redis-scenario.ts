@@ -16,13 +16,13 @@ export async function redisScenarios(): Promise<Scenario[]> {
     {
       id: 'G',
       title:
-        'Cross-node delivery through Redis: 1,000 WebSocket clients, 100 events/s published on another node',
+        'Cross-node delivery through Redis: 1,000 WebSocket clients, 50 events/s published on another node',
       transport: 'ws',
       mode: 'rate',
       baseline: 'tidings-node',
       targets: ['tidings-node', 'tidings-redis'],
       unit: 'delivery',
-      full: { clients: 1000, warmupMs: 500, durationMs: 3000, connectConcurrency: 100, ratePerS: 100 },
+      full: { clients: 1000, warmupMs: 500, durationMs: 3000, connectConcurrency: 100, ratePerS: 50 },
       smoke: SMOKE_RATE,
       goals: [],
       async setup() {

@@ -49,6 +49,7 @@ export const SUMMARY_METRICS = [
   'heapPerConnKB',
   'serverCpuPct',
   'loadgenCpuPct',
+  'eventsPerResponse',
 ] as const;
 export type SummaryMetric = (typeof SUMMARY_METRICS)[number];
 

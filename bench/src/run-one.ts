@@ -16,6 +16,8 @@ export interface RunMetrics {
   deliveries: number;
   /** Answered HTTP requests in the window (polling). */
   responses: number;
+  /** Long polling: events per answer (batching), NaN for other transports. */
+  eventsPerResponse: number;
   /** Events published by the server in the window. */
   published: number;
   /**
@@ -27,9 +29,10 @@ export interface RunMetrics {
   units: number;
   unitsPerS: number;
   /**
-   * Server CPU (user + system, all threads) per unit, µs. For event scenarios the units are the
-   * deliveries the server made in its own window (published × connected clients), so CPU and count
-   * cover exactly the same interval; for request scenarios, the answers clients received.
+   * Server CPU (user + system, all threads) per unit, µs: the server's CPU time per second of its
+   * window divided by the units per second the clients counted in theirs. Two rates, so the few ms
+   * between the edges of the two windows do not matter, and a server that falls behind is charged
+   * for what actually arrived, not for what it published.
    */
   usPerUnit: number;
   serverCpuPct: number;
@@ -192,18 +195,20 @@ export async function runOne(
     const units = scenario.unit === 'request' ? responses : deliveries;
     const serverCpuUs = s1.cpuUs - s0.cpuUs;
     const published = p1.published - p0.published;
-    const serverUnits = scenario.unit === 'request' ? responses : published * connected;
+    const serverWallUs = s1.wallUs - s0.wallUs;
+    const unitsPerS = units / (wallUs / 1e6);
     return {
       clients: sizes.clients,
       connected,
       deliveries,
       responses,
+      eventsPerResponse: responses > 0 ? deliveries / responses : Number.NaN,
       published,
       deliveredRatio: published > 0 ? deliveries / (published * connected) : Number.NaN,
       units,
-      unitsPerS: units / (wallUs / 1e6),
-      usPerUnit: serverUnits > 0 ? serverCpuUs / serverUnits : Number.NaN,
-      serverCpuPct: (serverCpuUs / (s1.wallUs - s0.wallUs)) * 100,
+      unitsPerS,
+      usPerUnit: unitsPerS > 0 ? ((serverCpuUs / serverWallUs) * 1e6) / unitsPerS : Number.NaN,
+      serverCpuPct: (serverCpuUs / serverWallUs) * 100,
       loadgenCpuPct: (loadgenCpuUs / wallUs / loadgens.length) * 100,
       p50Ms: percentileUs(latency, 0.5) / 1000,
       p99Ms: percentileUs(latency, 0.99) / 1000,
@@ -229,6 +234,7 @@ function emptyMetrics(clients: number, connected: number, errors: string[]): Run
     connected,
     deliveries: 0,
     responses: 0,
+    eventsPerResponse: Number.NaN,
     published: 0,
     deliveredRatio: Number.NaN,
     units: 0,

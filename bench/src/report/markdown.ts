@@ -23,9 +23,12 @@ function label(summary: TargetSummary, baseline: string): string {
 function activeTable(scenario: ScenarioReport): string {
   const unit = scenario.unit === 'request' ? 'request' : 'delivery';
   const rate = scenario.unit === 'request' ? 'requests/s' : 'deliveries/s';
+  // Long polling: how many events an answer carried, the batching that issue 5's goal C is about.
+  const batching =
+    scenario.unit === 'delivery' && scenario.summary.some((s) => s.median.eventsPerResponse > 0);
   const lines = [
-    `| target | ${rate} | × | server µs/${unit} | × | p50 ms | p99 ms | × | p999 ms | server CPU | loadgen CPU | RSS MB | goal |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| target | ${rate} | × | server µs/${unit} | × | p50 ms | p99 ms | × | p999 ms | ${batching ? 'events/answer | ' : ''}server CPU | loadgen CPU | RSS MB | goal |`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ${batching ? '---: | ' : ''}---: | ---: | ---: | --- |`,
   ];
   for (const s of scenario.summary) {
     const m = s.median;
@@ -34,6 +37,7 @@ function activeTable(scenario: ScenarioReport): string {
       `| ${label(s, scenario.baseline)} | ${formatCount(m.unitsPerS)} | ${formatRatio(r.unitsPerS)} | ` +
         `${formatNumber(m.usPerUnit)} | ${formatRatio(r.usPerUnit)} | ${formatNumber(m.p50Ms)} | ` +
         `${formatNumber(m.p99Ms)} | ${formatRatio(r.p99Ms)} | ${formatNumber(m.p999Ms)} | ` +
+        `${batching ? `${formatNumber(m.eventsPerResponse)} | ` : ''}` +
         `${formatNumber(m.serverCpuPct)} % | ${formatNumber(m.loadgenCpuPct)} % | ${formatNumber(m.rssMB)} | ${goalCell(s)} |`,
     );
   }
@@ -58,7 +62,7 @@ function idleTable(scenario: ScenarioReport): string {
 
 function sizesLine(scenario: ScenarioReport): string {
   const z = scenario.sizes;
-  const parts = [`${formatCount(z.clients)} clients`];
+  const parts = [`${z.clients.toLocaleString('en-US')} clients`];
   if (scenario.mode === 'window') parts.push(`window ${z.window} events, bursts of ${z.burst}`);
   if (z.ratePerS) parts.push(`${z.ratePerS} events/s`);
   if (scenario.mode !== 'idle')
@@ -97,7 +101,9 @@ export function renderSection(report: BenchReport, chartPath: string): string {
     '',
     '"×" is the median over rounds of the target\'s figure divided by the baseline\'s figure from the same round. ' +
       'Server CPU is user + system time of the server process (all threads) during the measured window; ' +
-      '"µs/delivery" divides it by the events the clients received in that window.',
+      '"µs/delivery" is that CPU time per second divided by the deliveries per second the clients received ' +
+      '(for D, "µs/request": per answer). "loadgen CPU" near 100 % means the load generator, not the server, ' +
+      'set the deliveries/s; "server CPU" near 100 % means the server did.',
     '',
     `![Server CPU per delivery and memory per connection, by target](${chartPath})`,
     '',

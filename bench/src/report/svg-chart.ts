@@ -24,10 +24,10 @@ function panel(scenario: ScenarioReport, top: number): { svg: string; height: nu
   const max = Math.max(...rows.map(value), 1e-9);
   const parts = [
     `<text x="0" y="${top + 14}" font-weight="bold">${escapeXml(`${scenario.id}: ${scenario.title}`)}</text>`,
-    `<text x="${WIDTH}" y="${top + 14}" text-anchor="end" fill="#666">${escapeXml(`${unit}, median (lower is better)`)}</text>`,
+    `<text x="0" y="${top + 30}" fill="#666">${escapeXml(`${unit}, median (lower is better)`)}</text>`,
   ];
   rows.forEach((s, i) => {
-    const y = top + 24 + i * ROW;
+    const y = top + 38 + i * ROW;
     const width = Math.max(1, (value(s) / max) * BAR_AREA);
     const name = s.target === scenario.baseline ? `${s.label} (baseline)` : s.label;
     parts.push(
@@ -36,7 +36,7 @@ function panel(scenario: ScenarioReport, top: number): { svg: string; height: nu
       `<text x="${(LABEL_WIDTH + width + 6).toFixed(1)}" y="${y + 12}">${formatNumber(value(s))}</text>`,
     );
   });
-  return { svg: parts.join('\n'), height: 24 + rows.length * ROW };
+  return { svg: parts.join('\n'), height: 38 + rows.length * ROW };
 }
 
 /**

@@ -34,8 +34,9 @@ export async function writeReport(report: BenchReport, resultsDir: URL, docsFile
     await writeFile(url, text);
     written.push(fileURLToPath(url));
   };
+  // Runs carry their latency histograms: one line per file keeps them small; summary.json is for people.
   for (const scenario of report.scenarios)
-    await write(new URL(`${scenario.id}.json`, resultsDir), `${JSON.stringify({ ...scenario }, null, 1)}\n`);
+    await write(new URL(`${scenario.id}.json`, resultsDir), `${JSON.stringify(scenario)}\n`);
   const summary = {
     ...report,
     scenarios: report.scenarios.map(({ runs: _runs, ...rest }) => rest),

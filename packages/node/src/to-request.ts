@@ -23,12 +23,6 @@ function bodyOf(req: NodeRequest): BodyInit | null {
  */
 export function toRequest(req: IncomingMessage, res?: ServerResponse, url: string = req.url ?? '/'): Request {
   const controller = new AbortController();
-  const abort = () => controller.abort();
-  if (res) {
-    res.once('close', () => {
-      if (!res.writableFinished) abort();
-    });
-  } else req.once('close', abort);
   const headers = new Headers();
   for (let i = 0; i < req.rawHeaders.length; i += 2)
     headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
@@ -44,5 +38,17 @@ export function toRequest(req: IncomingMessage, res?: ServerResponse, url: strin
     init.body = body;
     init.duplex = 'half';
   }
-  return new Request(new URL(url, `${scheme}://${host}`), init);
+  const request = new Request(new URL(url, `${scheme}://${host}`), init);
+  // undici's `request.signal` follows the controller only while the Request is reachable
+  // (nodejs/node#55428): these listeners hold it until the client is gone, or a GC would leave
+  // an open SSE stream that never hears its client leave.
+  const abort = () => {
+    if (!request.signal.aborted) controller.abort();
+  };
+  if (res) {
+    res.once('close', () => {
+      if (!res.writableFinished) abort();
+    });
+  } else req.once('close', abort);
+  return request;
 }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { type Envelope, signJwt, verifyJwt } from '@tidings/core';
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -54,15 +56,21 @@ function publish(token: string, topic: string, data: unknown): Promise<Response>
 }
 
 describe('example-express', () => {
-  it('serves the page and its script from public/', async () => {
+  it('serves the lab and the by-hand page with their scripts from public/', async () => {
     const page = await fetch(`${running.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
-    expect(html).toContain('<script type="module" src="/app.js"></script>');
-    expect(html).toContain('id="websocket"');
+    expect(html).toContain('<script type="module" src="/lab/main.js"></script>');
+    expect(html).toContain('id="panel-template"');
+    const lab = await fetch(`${running.url}/lab/panel.js`);
+    expect(lab.status).toBe(200);
+    expect(await lab.text()).toContain("from '/lab/client.js'");
 
-    const script = await fetch(`${running.url}/app.js`);
+    const plain = await (await fetch(`${running.url}/plain.html`)).text();
+    expect(plain).toContain('<script type="module" src="/plain.js"></script>');
+    expect(plain).toContain('id="websocket"');
+    const script = await fetch(`${running.url}/plain.js`);
     expect(script.status).toBe(200);
     expect(script.headers.get('content-type')).toMatch(/javascript/);
     expect(await script.text()).toContain('new EventSource(');
@@ -126,6 +134,26 @@ describe('example-express', () => {
 
     const list = await (await fetch(`${running.url}/api/notes`)).json();
     expect(list.notes).toContainEqual(note);
+  });
+
+  it('frees the slot of an SSE client that leaves, even after a garbage collection', async () => {
+    // Node's Request signal stops following its source once the Request is collected
+    // (nodejs/node#55428); a stream whose client left must still be released.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { token } = await demoToken();
+    const abort = new AbortController();
+    cleanups.push(() => abort.abort());
+    const res = await fetch(`${running.url}/realtime/sse?topics=notes`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: abort.signal,
+    });
+    await res.body!.getReader().read();
+    expect(running.hub.stats().connections.sse).toBe(1);
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    abort.abort();
+    await expect.poll(() => running.hub.stats().connections.sse, { timeout: 3000 }).toBe(0);
   });
 
   it('refuses an invalid note without publishing', async () => {

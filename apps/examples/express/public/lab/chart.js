@@ -26,7 +26,10 @@ export function createChart(root, slots) {
       const scale = niceCeil(Math.max(1, (p99 ?? 1) * 1.2));
       const step = WIDTH / (slots - 1);
       const start = slots - samples.length;
-      line.setAttribute('points', samples.map((v, i) => `${((start + i) * step).toFixed(1)},${y(v, scale)}`).join(' '));
+      line.setAttribute(
+        'points',
+        samples.map((v, i) => `${((start + i) * step).toFixed(1)},${y(v, scale)}`).join(' '),
+      );
       for (const [el, value] of [
         [p50Line, p50],
         [p99Line, p99],

@@ -23,19 +23,20 @@ export function createComparison(tbody, panels) {
       const at = performance.now();
       for (const { panel, cells, rates } of rows) {
         const f = panel.figures();
-        const { rates: r, seconds } = rates.update(at, { requests: f.requests, bytes: f.bytes, events: f.events });
+        const { rates: r, seconds } = rates.update(at, {
+          requests: f.requests,
+          bytes: f.bytes,
+          events: f.events,
+        });
         const [, latency, requests, load, received] = cells;
         latency.textContent = `${formatMs(f.p50)} / ${formatMs(f.p99)}`;
-        const perEvent = r.events > 0 ? r.requests / r.events : undefined;
-        requests.textContent =
-          seconds < 1
-            ? '–'
-            : `${r.requests.toFixed(1)}/s${perEvent === undefined ? '' : ` · ${perEvent.toFixed(2)} per event`}`;
-        const held = f.status === 'open' ? panel.technique.held : 'nothing (reconnecting)';
-        load.textContent = `${held}; answers ${r.requests.toFixed(1)} requests/s`;
+        requests.textContent = seconds < 1 ? '–' : `${r.requests.toFixed(1)}/s (${f.requests} in all)`;
+        const held = f.status === 'open' ? panel.technique.held : 'holds nothing (reconnecting)';
+        const perEvent = r.events > 0 ? `; ${(r.requests / r.events).toFixed(2)} requests per event` : '';
+        load.textContent = `${held}${perEvent}`;
         received.textContent =
           r.events > 0
-            ? `${r.events.toFixed(1)} events/s · ${formatBytes(r.bytes / r.events)} per event`
+            ? `${r.events.toFixed(1)} events/s, ${formatBytes(r.bytes / r.events)} per event`
             : `${formatBytes(r.bytes)}/s, no events`;
       }
     },

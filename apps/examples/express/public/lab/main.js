@@ -19,7 +19,7 @@ const TECHNIQUES = [
     title: 'Short polling',
     how: `<code>GET /realtime/poll</code> every ${POLL_INTERVAL_MS / 1000} s, answered at once`,
     direction: 'server → client, when the client asks',
-    held: 'nothing between requests',
+    held: 'holds nothing between requests',
     clientOptions: { pollIntervalMs: POLL_INTERVAL_MS },
   },
   {
@@ -28,7 +28,7 @@ const TECHNIQUES = [
     title: 'Long polling',
     how: '<code>GET /realtime/long-poll</code>, held until an event (or 25 s), then again',
     direction: 'server → client, one held request at a time',
-    held: '1 waiting request',
+    held: 'holds 1 waiting request',
   },
   {
     id: 'sse',
@@ -36,7 +36,7 @@ const TECHNIQUES = [
     title: 'Server-Sent Events',
     how: '<code>GET /realtime/sse</code>, one streamed response (<code>fetch</code>, token in a header)',
     direction: 'server → client stream; client → server by POST',
-    held: '1 open response stream',
+    held: 'holds 1 open response',
   },
   {
     id: 'websocket',
@@ -44,7 +44,7 @@ const TECHNIQUES = [
     title: 'WebSocket',
     how: '<code>/realtime/ws</code>, one socket, JSON messages both ways',
     direction: 'both ways on one socket',
-    held: '1 socket',
+    held: 'holds 1 socket',
   },
 ];
 

@@ -53,7 +53,9 @@ export function createMeter() {
       super(url, protocols);
       counts.requests++;
       this.addEventListener('message', ({ data }) => {
-        counts.bytes += frameBytes(typeof data === 'string' ? utf8Bytes(data) : (data.byteLength ?? data.size));
+        counts.bytes += frameBytes(
+          typeof data === 'string' ? utf8Bytes(data) : (data.byteLength ?? data.size),
+        );
       });
     }
   }

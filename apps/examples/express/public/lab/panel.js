@@ -30,7 +30,9 @@ export function createPanel({ technique, template, container, announce }) {
   root.querySelector('.how').innerHTML = technique.how;
   const cutButton = root.querySelector('.cut');
   cutButton.querySelector('.visually-hidden').textContent = ` (${technique.title})`;
-  const fields = Object.fromEntries([...root.querySelectorAll('[data-field]')].map((el) => [el.dataset.field, el]));
+  const fields = Object.fromEntries(
+    [...root.querySelectorAll('[data-field]')].map((el) => [el.dataset.field, el]),
+  );
   const recentList = root.querySelector('.recent');
   const chart = createChart(root.querySelector('.chart'), CHART_SLOTS);
   container.append(root);
@@ -154,7 +156,8 @@ export function createPanel({ technique, template, container, announce }) {
     },
     render() {
       const [p50, p99] = latency.percentiles(50, 99);
-      root.dataset.state = state.status === 'open' ? 'open' : state.status === 'closed' ? 'closed' : 'connecting';
+      root.dataset.state =
+        state.status === 'open' ? 'open' : state.status === 'closed' ? 'closed' : 'connecting';
       set('status', state.status === 'open' ? `open · ${client.transport}` : state.status);
       set('events', String(state.events));
       set('p50', formatMs(p50));

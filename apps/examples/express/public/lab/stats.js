@@ -10,7 +10,9 @@ export function createWindow(size) {
     percentiles(...ps) {
       if (!values.length) return ps.map(() => undefined);
       const sorted = [...values].sort((a, b) => a - b);
-      return ps.map((p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]);
+      return ps.map(
+        (p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))],
+      );
     },
   };
 }

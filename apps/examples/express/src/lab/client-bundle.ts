@@ -33,5 +33,9 @@ export async function bundleClient(): Promise<ClientBundle> {
     logLevel: 'silent',
   });
   const output = result.outputFiles[0]!;
-  return { code: output.text, bytes: output.contents.byteLength, gzipBytes: gzipSync(output.contents).byteLength };
+  return {
+    code: output.text,
+    bytes: output.contents.byteLength,
+    gzipBytes: gzipSync(output.contents).byteLength,
+  };
 }

@@ -78,16 +78,12 @@ export function createConnectionCutter(options: ConnectionCutterOptions): Connec
     outageMs,
     track(req, res, next) {
       const user = userOf(req);
-      if (req.url?.includes('/sse')) { const t1 = performance.now(); console.log('DEBUG any', req.url.split('?')[0], user, isDown(user ?? '')); res.once('close', () => console.log('DEBUG anyclose', user, Math.round(performance.now() - t1), res.headersSent)); }
       if (user === undefined) return next();
       if (isDown(user)) {
         req.socket.destroy();
         return;
       }
       res.once('close', hold(user, req.socket));
-      const t0 = performance.now();
-      console.log('DEBUG open', req.url?.split('?')[0], user);
-      res.once('close', () => console.log('DEBUG close', req.url?.split('?')[0], user, 'headersSent', res.headersSent, 'finished', res.writableFinished, 'ended', res.writableEnded, Math.round(performance.now() - t0)));
       next();
     },
     watchUpgrade(req, socket) {
@@ -104,7 +100,10 @@ export function createConnectionCutter(options: ConnectionCutterOptions): Connec
       else socket.once('close', hold(user, socket));
     },
     cut(user) {
-      downUntil.set(user, Date.now() + outageMs);
+      const now = Date.now();
+      // Users who never came back would otherwise stay in the map.
+      for (const [other, until] of downUntil) if (until <= now) downUntil.delete(other);
+      downUntil.set(user, now + outageMs);
       const open = [...(sockets.get(user) ?? [])];
       for (const socket of open) socket.destroy();
       return open.length;

@@ -31,11 +31,11 @@ afterAll(async () => {
 
 const PANELS = ['short-poll', 'long-poll', 'sse', 'websocket'];
 
-it('shows a note added on the page arriving in all four panels', { timeout: SLOW_MS }, async () => {
+it('shows a note added on the by-hand page arriving in all four panels', { timeout: SLOW_MS }, async () => {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(running.url);
+  await page.goto(`${running.url}/plain.html`);
 
   // Every panel has made its first request and its connection is live before the note is sent.
   for (const id of PANELS) await page.locator(`#${id}[data-state="open"]`).waitFor({ timeout: 8000 });
