@@ -146,6 +146,10 @@ export function resolveOptions(options: HubOptions): ResolvedOptions {
     const value = resolved[key];
     if (!Number.isSafeInteger(value) || value <= 0)
       throw new TypeError(`${key} must be a positive integer, got ${value}`);
+    // Timers fire at once for delays above 2^31-1 ms (runtimes store them as int32).
+    if (key.endsWith('Ms') && key !== 'retentionMs' && value > 2_147_483_647) {
+      throw new TypeError(`${key} must be at most 2147483647 ms`);
+    }
   }
   if (!Number.isSafeInteger(resolved.retryAfterS) || resolved.retryAfterS < 0) {
     throw new TypeError('retryAfterS must be a non-negative integer');

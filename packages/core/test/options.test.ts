@@ -121,3 +121,12 @@ describe('the error code table (PROTOCOL.md, "Errors")', () => {
     ]);
   });
 });
+
+describe('timer options', () => {
+  it('refuses delays a timer cannot hold', async () => {
+    const { createHub } = await import('../src/index.ts');
+    expect(() => createHub({ anonymous: true, drainTimeoutMs: 2 ** 31 })).toThrow(TypeError);
+    expect(() => createHub({ anonymous: true, heartbeatMs: 2 ** 31 })).toThrow(TypeError);
+    expect(() => createHub({ anonymous: true, retentionMs: 2 ** 31 })).not.toThrow();
+  });
+});

@@ -22,6 +22,9 @@ export interface ConnectionOwner {
 }
 
 let nextId = 0;
+// Ids need to be unique, not secret: a random prefix per process (so ids from two processes behind
+// one balancer differ) and a counter, instead of a random draw per connection.
+let idPrefix: string | undefined;
 
 /**
  * State shared by every transport: who, which topics, and the position in the log. The hub's
@@ -49,7 +52,8 @@ export abstract class Connection {
     this.principal = principal;
     this.ip = ip;
     this.expiresAt = principal.expiresAt;
-    this.id = `${(++nextId).toString(36)}${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36)}`;
+    idPrefix ??= crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
+    this.id = `${idPrefix}.${(++nextId).toString(36)}`;
   }
 
   /** Live fan-out entry point. */

@@ -15,6 +15,13 @@ import { Ticker } from './ticker.ts';
 
 const encoder = new TextEncoder();
 
+// After the current I/O turn: `setImmediate` where the runtime has one (Node, Bun, Deno), which runs
+// right after pending I/O instead of a clamped timer; `setTimeout(0)` elsewhere (workerd).
+const nextTurn: (fn: () => void) => void =
+  typeof (globalThis as { setImmediate?: unknown }).setImmediate === 'function'
+    ? (fn) => (globalThis as unknown as { setImmediate(fn: () => void): void }).setImmediate(fn)
+    : (fn) => setTimeout(fn, 0);
+
 /** A connection the ticker visits on heartbeat sweeps. */
 interface Beating {
   heartbeat(): void;
@@ -179,12 +186,12 @@ export class HubContext implements ConnectionOwner {
     this.#answerQueue.add(waiter);
     if (this.#answerScheduled) return;
     this.#answerScheduled = true;
-    setTimeout(() => {
+    nextTurn(() => {
       this.#answerScheduled = false;
       const due = [...this.#answerQueue];
       this.#answerQueue.clear();
       for (const w of due) w.answer();
-    }, 0);
+    });
   }
 
   stats(): HubStats {
