@@ -126,12 +126,15 @@ export function attachWebSocket(
     if (!decision.accepted) return refuse(socket, decision.response);
     let upgraded = false;
     // ws answers a bad handshake (key, version) itself and never calls back: free the slot then.
-    socket.once('close', () => {
+    const onEarlyClose = () => {
       if (!upgraded) decision.abort();
-    });
+    };
+    socket.once('close', onEarlyClose);
     if (socket.destroyed) return decision.abort();
     wss.handleUpgrade(req, socket, head, (ws: Internal) => {
       upgraded = true;
+      // Once upgraded, ws reports the close; keeping this listener would pin the decision in memory for the socket's life.
+      socket.off('close', onEarlyClose);
       ws.on('error', () => {});
       const handlers = decision.accept(portOf(ws, preframed));
       ws.on('message', (data: Buffer, isBinary: boolean) =>
