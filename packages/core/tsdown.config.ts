@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { packageBuild } from '../../tsdown.shared.ts';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', protocol: 'src/protocol/index.ts' },
-  format: 'esm',
-  platform: 'neutral',
-  dts: true,
-  fixedExtension: false,
-  sourcemap: false,
-});
+export default packageBuild('neutral', { index: 'src/index.ts', protocol: 'src/protocol/index.ts' });

@@ -1,12 +1,10 @@
-import { defineConfig } from 'tsdown';
+import { packageBuild } from '../../tsdown.shared.ts';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', cloudflare: 'src/cloudflare/index.ts', node: 'src/node.ts' },
-  format: 'esm',
-  platform: 'node',
-  dts: true,
-  fixedExtension: false,
-  sourcemap: false,
-  // Provided by workerd itself.
-  deps: { neverBundle: ['cloudflare:workers'] },
-});
+export default packageBuild(
+  'node',
+  { index: 'src/index.ts', cloudflare: 'src/cloudflare/index.ts', node: 'src/node.ts' },
+  {
+    // Provided by workerd itself.
+    deps: { neverBundle: ['cloudflare:workers'] },
+  },
+);

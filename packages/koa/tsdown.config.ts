@@ -1,10 +1,3 @@
-import { defineConfig } from 'tsdown';
+import { packageBuild } from '../../tsdown.shared.ts';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts' },
-  format: 'esm',
-  platform: 'node',
-  dts: true,
-  fixedExtension: false,
-  sourcemap: false,
-});
+export default packageBuild('node', { index: 'src/index.ts' });
