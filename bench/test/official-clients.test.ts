@@ -29,10 +29,12 @@ function firstEvents(on: (listener: (data: { data: { s: number } }) => void) => 
     const seen: number[] = [];
     const timer = setTimeout(() => reject(new Error(`only ${seen.length} events arrived`)), 8000);
     on((envelope) => {
+      // Polling delivers batches: a whole payload arrives in one turn, so copy the first `count`.
+      if (seen.length >= count) return;
       seen.push(envelope.data.s);
       if (seen.length === count) {
         clearTimeout(timer);
-        resolve(seen);
+        resolve([...seen]);
       }
     });
   });
