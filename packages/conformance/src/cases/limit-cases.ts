@@ -148,7 +148,8 @@ export function capacityCases(h: () => Harness): void {
           poll.catch(() => {});
           waiting.push(poll);
         }
-        // The held polls take their slots asynchronously: wait until the server is full.
+        // The held polls take their slots asynchronously: wait until the server is full (a generous
+        // bound: on a loaded machine an out-of-process runtime takes a while to seat every poll).
         const full = await eventually(
           async () => {
             const res = await fetch(h().route('sse', { topics: topic }), { headers: await h().auth() });
@@ -157,7 +158,6 @@ export function capacityCases(h: () => Harness): void {
               return undefined;
             }
             return res;
-            // A generous bound: on a loaded machine an out-of-process runtime takes a while to seat every poll.
           },
           'the server to be full',
           20_000,
