@@ -19,3 +19,4 @@ export type { UpgradeDecision } from './routes/ws.ts';
 export type { SocketHandlers, SocketPort } from './socket-port.ts';
 export type { HubStats } from './stats.ts';
 export type { RequestContext, StreamPort } from './stream-port.ts';
+export { webSocketHandshakeError } from './websocket-handshake.ts';

@@ -2,10 +2,9 @@
  * `@tidings/hono`: the hub's routes as a Hono sub-app, for any runtime Hono runs on. WebSockets use
  * the runtime's own `upgradeWebSocket`, passed in, so this file imports nothing runtime-specific.
  */
-import type { Hub, RequestContext, StreamPort } from '@tidings/core';
+import { type Hub, type RequestContext, type StreamPort, webSocketHandshakeError } from '@tidings/core';
 import { type Context, Hono } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
-import { handshakeError } from './internal/handshake-error.ts';
 import { createWsEvents } from './internal/ws-events.ts';
 
 /** A direct SSE writer for one request, and what the handler returns once the answer went through it. */
@@ -87,7 +86,7 @@ export function tidings(hub: Hub, options: TidingsHonoOptions = {}): Hono {
   });
   app.all('/ws', async (c) => {
     if (!upgradeWebSocket || c.req.header('upgrade')?.toLowerCase() !== 'websocket') return answer(c);
-    const refused = handshakeError(c.req.raw);
+    const refused = webSocketHandshakeError(c.req.raw);
     if (refused) return refused;
     const decision = await hub.upgrade(c.req.raw, contextOf(c));
     if (!decision.accepted) return decision.response;

@@ -8,8 +8,8 @@ import {
   routeName,
   type SocketHandlers,
   type SocketPort,
+  webSocketHandshakeError,
 } from '@tidings/core';
-import { handshakeError } from '../internal/handshake-error.ts';
 import { drainAfter } from './drain-after.ts';
 import type { WorkersWebSocket } from './workers-types.ts';
 
@@ -95,7 +95,7 @@ export abstract class TidingsDurableObject<Env = unknown> extends DurableObject<
     if (!isUpgrade || routeName(new URL(request.url).pathname) !== 'ws') {
       return drainAfter(request, async (r) => (await this.hub.handle(r, context)) as Response);
     }
-    const refused = handshakeError(request);
+    const refused = webSocketHandshakeError(request);
     if (refused) return refused;
     const decision = await this.hub.upgrade(request, context);
     if (!decision.accepted) return decision.response;

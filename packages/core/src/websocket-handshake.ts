@@ -9,11 +9,12 @@ function refuse(status: number, message: string, headers: Record<string, string>
 }
 
 /**
- * Checks the WebSocket opening handshake as RFC 6455 4.2.1 asks of a server, before the hub takes
- * a connection slot. Some runtimes upgrade whatever they are given (Deno) or fail with a 500
- * (Bun); here a bad key is a 400, and a version other than 13 a 426 naming the one supported (4.4).
+ * Checks the WebSocket opening handshake as RFC 6455 4.2.1 asks of a server. For adapters on
+ * runtimes that upgrade whatever they are given (Deno) or fail with a 500 (Bun): call it before
+ * `hub.upgrade`, so no slot is taken. A bad key is a 400, a version other than 13 a 426 naming
+ * the one supported (4.4). Returns undefined for a valid handshake. (`ws` on Node checks this itself.)
  */
-export function handshakeError(request: Request): Response | undefined {
+export function webSocketHandshakeError(request: Request): Response | undefined {
   const headers = request.headers;
   if (headers.get('sec-websocket-version')?.trim() !== '13') {
     return refuse(426, 'only WebSocket version 13 is supported', { 'sec-websocket-version': '13' });
