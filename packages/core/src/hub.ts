@@ -1,5 +1,6 @@
 import { TidingsError } from './errors.ts';
-import { errorResponse } from './internal/http.ts';
+import type { HubAnswer, HubRequest } from './hub-request.ts';
+import { errorAnswer, requestUrl, toResponse } from './internal/http.ts';
 import { HubContext } from './internal/hub-context.ts';
 import { type HubOptions, type ResolvedOptions, resolveOptions } from './options.ts';
 import { handleLongPoll } from './routes/long-poll.ts';
@@ -9,7 +10,7 @@ import { ROUTE_NAMES, routeName } from './routes/route-name.ts';
 import { handleSse } from './routes/sse.ts';
 import { decideUpgrade, type UpgradeDecision } from './routes/ws.ts';
 import type { HubStats } from './stats.ts';
-import type { RequestContext } from './stream-port.ts';
+import type { RequestContext, StreamPort } from './stream-port.ts';
 
 /** An optional map from topic name to payload type, e.g. `{ notes: { text: string } }`. */
 export type TopicMap = Record<string, unknown>;
@@ -32,9 +33,18 @@ export interface Hub<T extends AnyTopicMap = TopicMap> {
    * `sse`, `publish`; `ws` needs an upgrade). Never rejects: bad input becomes its error answer.
    * Resolves to `undefined` only when `context.stream` was given and the SSE answer went through it.
    */
-  handle(request: Request, context?: RequestContext): Promise<Response | undefined>;
+  handle(request: HubRequest, context?: RequestContext): Promise<Response | undefined>;
+  /**
+   * `handle` for bridges that write answers themselves (the Node bridge): the same routes, but a
+   * finished answer comes back as plain data, and SSE goes through `context.stream`, which is
+   * therefore required. Resolves to `undefined` when the answer went through the stream.
+   */
+  respond(
+    request: HubRequest,
+    context: RequestContext & { stream: StreamPort },
+  ): Promise<HubAnswer | undefined>;
   /** Decides a WebSocket upgrade before it happens; see UpgradeDecision. */
-  upgrade(request: Request, context?: RequestContext): Promise<UpgradeDecision>;
+  upgrade(request: HubRequest, context?: RequestContext): Promise<UpgradeDecision>;
   /** Counters and connection counts. */
   stats(): HubStats;
   /** Stops new connections (503), ends every open one as the protocol says, and resolves when all are gone or the drain timeout passes. */
@@ -45,10 +55,10 @@ export interface Hub<T extends AnyTopicMap = TopicMap> {
 
 async function route(
   ctx: HubContext,
-  request: Request,
+  request: HubRequest,
   context: RequestContext,
-): Promise<Response | undefined> {
-  const url = new URL(request.url);
+): Promise<HubAnswer | Response | undefined> {
+  const url = requestUrl(request);
   const name = routeName(url.pathname);
   if (!ROUTE_NAMES.has(name)) throw new TidingsError('not_found', 'no such route');
   if (ctx.draining) throw new TidingsError('unavailable', 'server is shutting down', ctx.options.retryAfterS);
@@ -80,10 +90,23 @@ export function createHub<T extends AnyTopicMap = TopicMap>(options: HubOptions)
       return record.id;
     },
     async handle(request, context = {}) {
+      let answer: HubAnswer | Response | undefined;
       try {
-        return await route(ctx, request, context);
+        answer = await route(ctx, request, context);
       } catch (error) {
-        return errorResponse(error, ctx.options.onError);
+        answer = errorAnswer(error, ctx.options.onError);
+      }
+      // A HubAnswer's body is text; a Response's (the SSE stream) is not.
+      return answer !== undefined && typeof answer.body === 'string'
+        ? toResponse(answer as HubAnswer)
+        : (answer as Response | undefined);
+    },
+    async respond(request, context) {
+      try {
+        // With a stream port the SSE route writes through it and returns nothing, so no Response appears.
+        return (await route(ctx, request, context)) as HubAnswer | undefined;
+      } catch (error) {
+        return errorAnswer(error, ctx.options.onError);
       }
     },
     upgrade: (request, context) => decideUpgrade(ctx, request, context),

@@ -8,6 +8,7 @@ export { isTidingsError, TidingsError } from './errors.ts';
 export { createEpoch, type EventPosition, formatEventId, parseEventId } from './event-id.ts';
 export { EventRecord } from './event-record.ts';
 export { createHub, type Hub, type PublishOptions, type TopicMap } from './hub.ts';
+export type { HubAnswer, HubRequest } from './hub-request.ts';
 export { RESPONSE_TEXT } from './internal/http.ts';
 export { createMemoryBroker, type MemoryBrokerOptions } from './memory-broker.ts';
 export { HUB_DEFAULTS, type HubOptions, type JwtOptions, type ResolvedOptions } from './options.ts';

@@ -1,4 +1,5 @@
 import type { Broker } from './broker.ts';
+import type { HubRequest } from './hub-request.ts';
 import type { Principal, TopicAction } from './principal.ts';
 
 /** Built-in JWT verification (HS256/HS384/HS512 through WebCrypto). */
@@ -28,10 +29,11 @@ export interface HubOptions {
   jwt?: JwtOptions;
   /**
    * Your own authentication: return a principal, or null to refuse with 401. Called with the
-   * request and the token found in it (if any). Takes precedence over `jwt`. Default: off.
+   * request (method, url, headers; a `Request` on edge runtimes, a lighter view on Node) and the
+   * token found in it (if any). Takes precedence over `jwt`. Default: off.
    */
   authenticate?: (
-    request: Request,
+    request: HubRequest,
     token: string | undefined,
   ) => Principal | null | Promise<Principal | null>;
   /** Allow clients without any token (as an anonymous principal). Default false. */

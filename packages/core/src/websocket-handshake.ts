@@ -1,3 +1,5 @@
+import type { HubRequest } from './hub-request.ts';
+
 // A Sec-WebSocket-Key is a base64-encoded 16-byte nonce: 22 characters and `==` (RFC 6455, 4.1).
 const KEY = /^[A-Za-z0-9+/]{22}==$/;
 
@@ -14,7 +16,7 @@ function refuse(status: number, message: string, headers: Record<string, string>
  * `hub.upgrade`, so no slot is taken. A bad key is a 400, a version other than 13 a 426 naming
  * the one supported (4.4). Returns undefined for a valid handshake. (`ws` on Node checks this itself.)
  */
-export function webSocketHandshakeError(request: Request): Response | undefined {
+export function webSocketHandshakeError(request: HubRequest): Response | undefined {
   const headers = request.headers;
   if (headers.get('sec-websocket-version')?.trim() !== '13') {
     return refuse(426, 'only WebSocket version 13 is supported', { 'sec-websocket-version': '13' });

@@ -90,6 +90,28 @@ describe('long poll', () => {
     });
   });
 
+  it('behind head, answers from the log without taking a slot, so a full hub still serves catch-up', async () => {
+    const hub = makeHub({ anonymous: true, maxConnections: 1 });
+    const cursor = await headOf(hub);
+    const id = await hub.publish('a', 'x');
+    await hub.publish('b', 'not mine');
+    const holder = start(hub, 'sse?topics=a');
+    await flush();
+    expect(hub.stats().connections.total).toBe(1);
+    const behind = await call(hub, `long-poll?topics=a&cursor=${cursor}`);
+    expect(behind.status).toBe(200);
+    expect(await pollBody(behind)).toEqual({
+      events: [{ id, topic: 'a', event: 'message', data: 'x' }],
+      cursor: id,
+    });
+    expect(hub.stats().delivered).toBe(1);
+    // At head there is nothing to catch up on: the poll must wait, and the hub is full.
+    const atHead = await call(hub, `long-poll?topics=a&cursor=${await headOf(hub)}`);
+    expect(atHead.status).toBe(429);
+    expect((await atHead.json()).error.code).toBe('too_many_connections');
+    expect(holder.settled).toBe(true);
+  });
+
   it('times out with {"events":[],"cursor":C} where C is the cursor it was given', async () => {
     const hub = makeHub({ anonymous: true, tickMs: 100 });
     const cursor = await headOf(hub);

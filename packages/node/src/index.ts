@@ -7,7 +7,9 @@ export { type ClientAddress, forwardedFor, socketAddress } from './client-addres
 export { corkForTick } from './cork.ts';
 export { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './create-node-handler.ts';
 export { createNodeStreamPort, type NodeStreamPortOptions } from './node-stream-port.ts';
+export { NodeRequestView } from './request-view.ts';
 export { type Served, type ServeOptions, serve } from './serve.ts';
 export { toRequest } from './to-request.ts';
 export { type AttachWebSocketOptions, attachWebSocket, type WebSocketAttachment } from './websocket.ts';
+export { writeAnswer } from './write-answer.ts';
 export { writeResponse } from './write-response.ts';

@@ -2,9 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 
 /** An IncomingMessage as some frameworks leave it: possibly with a body already parsed. */
-type NodeRequest = IncomingMessage & { body?: unknown; _body?: boolean };
+export type NodeRequest = IncomingMessage & { body?: unknown; _body?: boolean };
 
-function bodyOf(req: NodeRequest): BodyInit | null {
+/** The body to hand on: none for GET/HEAD, what a parser left, or the stream itself. */
+export function bodyOf(
+  req: NodeRequest,
+): string | Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | null {
   if (req.method === 'GET' || req.method === 'HEAD') return null;
   // A body parser in front of us (express.json(), koa-bodyparser) consumed the stream: re-serialise
   // what it parsed rather than wait for bytes that will never come.

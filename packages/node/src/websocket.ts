@@ -5,7 +5,7 @@ import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type ClientAddress, socketAddress } from './client-address.ts';
 import { corkForTick } from './cork.ts';
-import { toRequest } from './to-request.ts';
+import { NodeRequestView } from './request-view.ts';
 
 /** Options of `attachWebSocket`. */
 export interface AttachWebSocketOptions {
@@ -120,7 +120,7 @@ export function attachWebSocket(
     void handle(req, socket, head);
   };
   async function handle(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const decision = await hub.upgrade(toRequest(req), {
+    const decision = await hub.upgrade(new NodeRequestView(req), {
       clientAddress: (options.clientAddress ?? socketAddress)(req),
     });
     if (!decision.accepted) return refuse(socket, decision.response);

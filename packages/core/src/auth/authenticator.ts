@@ -1,4 +1,5 @@
 import { TidingsError } from '../errors.ts';
+import type { HubRequest } from '../hub-request.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { Principal, TopicAction } from '../principal.ts';
 import { verifyJwt } from './jwt.ts';
@@ -7,12 +8,12 @@ import { extractToken } from './token.ts';
 /** Resolves a request to a principal and checks topic permissions. */
 export interface Authenticator {
   /** Origin check, then token, then principal. Throws a TidingsError (401/403) when refused. */
-  authenticate(request: Request, url: URL): Promise<Principal>;
+  authenticate(request: HubRequest, url: URL): Promise<Principal>;
   /** Throws `forbidden` unless the principal may act on every one of the topics. */
   authorize(principal: Principal, topics: readonly string[], action: TopicAction): Promise<void>;
 }
 
-function checkOrigin(request: Request, url: URL, options: ResolvedOptions): void {
+function checkOrigin(request: HubRequest, url: URL, options: ResolvedOptions): void {
   const origin = request.headers.get('origin');
   if (origin === null) return;
   if (options.allowedOrigins) {

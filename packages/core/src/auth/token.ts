@@ -1,3 +1,5 @@
+import type { HubRequest } from '../hub-request.ts';
+
 /** Where to look for a token in a request. */
 export interface TokenSources {
   tokenInQuery: boolean;
@@ -25,7 +27,7 @@ function fromCookie(header: string | null, name: string): string | undefined {
  * Finds the request's token: `Authorization: Bearer` first, then the `token` query parameter
  * (browser EventSource and WebSocket cannot set headers), then the named cookie.
  */
-export function extractToken(request: Request, url: URL, sources: TokenSources): string | undefined {
+export function extractToken(request: HubRequest, url: URL, sources: TokenSources): string | undefined {
   const authorization = request.headers.get('authorization');
   if (authorization) {
     const match = /^Bearer[ \t]+(\S+)\s*$/i.exec(authorization);

@@ -1,9 +1,10 @@
 import type { BrokerHead } from '../broker.ts';
 import { formatEventId } from '../event-id.ts';
 import type { EventRecord } from '../event-record.ts';
+import type { HubAnswer } from '../hub-request.ts';
 import type { Principal } from '../principal.ts';
 import { Connection, type ConnectionOwner, type EndReason } from './connection.ts';
-import { jsonResponse } from './http.ts';
+import { jsonAnswer } from './http.ts';
 
 /** What a long poll needs beyond the common owner: batching of answers. */
 export interface LongPollOwner extends ConnectionOwner {
@@ -36,7 +37,7 @@ export function pollBody(records: readonly EventRecord[], cursor: string): strin
 export class LongPollConnection extends Connection {
   readonly transport = 'long-poll' as const;
   readonly #owner: LongPollOwner;
-  readonly #resolve: (response: Response) => void;
+  readonly #resolve: (answer: HubAnswer) => void;
   readonly #waitUntil: number;
   #batch: EventRecord[] = [];
   #cursor: string;
@@ -47,7 +48,7 @@ export class LongPollConnection extends Connection {
     ip: string | undefined,
     waitMs: number,
     cursor: string,
-    resolve: (response: Response) => void,
+    resolve: (answer: HubAnswer) => void,
   ) {
     super(owner, principal, ip);
     this.#owner = owner;
@@ -71,7 +72,7 @@ export class LongPollConnection extends Connection {
 
   protected writeReset(head: BrokerHead): void {
     this.#finish(
-      jsonResponse(
+      jsonAnswer(
         200,
         JSON.stringify({ events: [], cursor: formatEventId(head.epoch, head.seq), reset: true }),
       ),
@@ -80,7 +81,7 @@ export class LongPollConnection extends Connection {
 
   /** Answers with everything batched so far. */
   answer(): void {
-    this.#finish(jsonResponse(200, pollBody(this.#batch, this.#cursor)));
+    this.#finish(jsonAnswer(200, pollBody(this.#batch, this.#cursor)));
   }
 
   override deadline(now: number): void {
@@ -101,13 +102,13 @@ export class LongPollConnection extends Connection {
   gone(): void {
     // Settle the request's promise too (with an answer no one will read) so an adapter awaiting
     // `handle` is never left hanging.
-    this.#finish(jsonResponse(200, pollBody(this.#batch, this.#cursor)));
+    this.#finish(jsonAnswer(200, pollBody(this.#batch, this.#cursor)));
   }
 
-  #finish(response: Response): void {
+  #finish(answer: HubAnswer): void {
     if (this.closed) return;
     this.closed = true;
     this.owner.release(this);
-    this.#resolve(response);
+    this.#resolve(answer);
   }
 }

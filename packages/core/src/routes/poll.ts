@@ -1,25 +1,26 @@
 import { formatEventId } from '../event-id.ts';
-import { jsonResponse } from '../internal/http.ts';
+import type { HubAnswer, HubRequest } from '../hub-request.ts';
+import { jsonAnswer } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { pollBody } from '../internal/long-poll-connection.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 
 /** `GET {base}/poll`: answers at once with what is retained after the cursor. Not a connection. */
-export async function handlePoll(ctx: HubContext, request: Request, url: URL): Promise<Response> {
+export async function handlePoll(ctx: HubContext, request: HubRequest, url: URL): Promise<HubAnswer> {
   const topics = readTopics(url, ctx.options.maxTopicsPerConnection, true);
   const cursor = readCursor(url.searchParams.get('cursor'));
   const principal = await ctx.auth.authenticate(request, url);
   await ctx.auth.authorize(principal, topics, 'subscribe');
   const head = ctx.head();
   const headId = formatEventId(head.epoch, head.seq);
-  if (!cursor) return jsonResponse(200, pollBody([], headId));
+  if (!cursor) return jsonAnswer(200, pollBody([], headId));
   const result = await ctx.broker.readAfter(topics, cursor.epoch, cursor.seq);
   if ('reset' in result) {
     ctx.resetSent();
-    return jsonResponse(200, JSON.stringify({ events: [], cursor: headId, reset: true }));
+    return jsonAnswer(200, JSON.stringify({ events: [], cursor: headId, reset: true }));
   }
   const last = result.events.at(-1);
   // With nothing new, the cursor stays where the client is (not head): an event published between
   // the read and the answer is then still found next time.
-  return jsonResponse(200, pollBody(result.events, last ? last.id : formatEventId(cursor.epoch, cursor.seq)));
+  return jsonAnswer(200, pollBody(result.events, last ? last.id : formatEventId(cursor.epoch, cursor.seq)));
 }

@@ -1,10 +1,11 @@
 import { TidingsError } from '../errors.ts';
-import { jsonResponse, readBody } from '../internal/http.ts';
+import type { HubAnswer, HubRequest } from '../hub-request.ts';
+import { jsonAnswer, readBody } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { isValidTopic } from '../protocol/topics.ts';
 
 /** `POST {base}/publish`: `{"topic","event"?,"data"}` from an authorized principal → `202 {"id"}`. */
-export async function handlePublish(ctx: HubContext, request: Request, url: URL): Promise<Response> {
+export async function handlePublish(ctx: HubContext, request: HubRequest, url: URL): Promise<HubAnswer> {
   const principal = await ctx.auth.authenticate(request, url);
   const text = await readBody(request, ctx.options.maxMessageBytes);
   let body: unknown;
@@ -21,5 +22,5 @@ export async function handlePublish(ctx: HubContext, request: Request, url: URL)
   if (!isValidTopic(topic)) throw new TidingsError('bad_request', 'invalid topic name');
   await ctx.auth.authorize(principal, [topic], 'publish');
   const record = await ctx.publish(topic, data, event ?? undefined);
-  return jsonResponse(202, JSON.stringify({ id: record.id }));
+  return jsonAnswer(202, JSON.stringify({ id: record.id }));
 }

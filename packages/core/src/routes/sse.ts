@@ -1,4 +1,5 @@
 import { TidingsError } from '../errors.ts';
+import type { HubRequest } from '../hub-request.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 import { createReadableStreamPort } from '../internal/readable-stream-port.ts';
@@ -21,7 +22,7 @@ function sseHeaders(): Headers {
  */
 export async function handleSse(
   ctx: HubContext,
-  request: Request,
+  request: HubRequest,
   url: URL,
   context: RequestContext,
 ): Promise<Response | undefined> {

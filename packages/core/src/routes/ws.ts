@@ -1,6 +1,7 @@
 import { TidingsError } from '../errors.ts';
 import { formatEventId } from '../event-id.ts';
-import { errorResponse } from '../internal/http.ts';
+import type { HubRequest } from '../hub-request.ts';
+import { errorAnswer, requestUrl, toResponse } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 import { WsConnection } from '../internal/ws-connection.ts';
@@ -117,14 +118,14 @@ function handlers(ctx: HubContext, connection: WsConnection): SocketHandlers {
 /** Decides a WebSocket upgrade: method, topics, cursor, origin, token, permissions and limits. */
 export async function decideUpgrade(
   ctx: HubContext,
-  request: Request,
+  request: HubRequest,
   context: RequestContext = {},
 ): Promise<UpgradeDecision> {
   try {
     if (ctx.draining)
       throw new TidingsError('unavailable', 'server is shutting down', ctx.options.retryAfterS);
     if (request.method !== 'GET') throw new TidingsError('method_not_allowed', 'use GET');
-    const url = new URL(request.url);
+    const url = requestUrl(request);
     const topics = readTopics(url, ctx.options.maxTopicsPerConnection, false);
     const cursor = readCursor(url.searchParams.get('cursor'));
     const principal = await ctx.auth.authenticate(request, url);
@@ -164,6 +165,6 @@ export async function decideUpgrade(
       },
     };
   } catch (error) {
-    return { accepted: false, response: errorResponse(error, ctx.options.onError) };
+    return { accepted: false, response: toResponse(errorAnswer(error, ctx.options.onError)) };
   }
 }

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { HubRequest } from '../src/index.ts';
+import { BASE, fakeStream, makeHub } from './support/harness.ts';
+
+/** A HubRequest that is not a Fetch Request: what a bridge like Node's passes. */
+function plainRequest(path: string, headers: Record<string, string> = {}, method = 'GET'): HubRequest {
+  return {
+    method,
+    url: `${BASE}/${path}`,
+    headers: { get: (name) => headers[name.toLowerCase()] ?? null },
+    signal: new AbortController().signal,
+    body: null,
+  };
+}
+
+describe('hub.respond (answers as plain data)', () => {
+  it('answers a poll with status, JSON headers and the body text, without a Response', async () => {
+    const hub = makeHub({ anonymous: true });
+    const id = await hub.publish('a', { n: 1 });
+    const answer = await hub.respond(plainRequest('poll?topics=a'), { stream: fakeStream().port });
+    expect(answer).not.toBeInstanceOf(Response);
+    expect(answer?.status).toBe(200);
+    expect(answer?.headers['content-type']).toMatch(/^application\/json/);
+    expect(answer?.headers['cache-control']).toBe('no-store');
+    expect(JSON.parse(answer!.body)).toEqual({ events: [], cursor: id });
+  });
+
+  it('turns bad input into the protocol error answer, with Retry-After or Allow where due', async () => {
+    const hub = makeHub({ anonymous: true });
+    const port = fakeStream().port;
+    const missing = await hub.respond(plainRequest('nope'), { stream: port });
+    expect(missing?.status).toBe(404);
+    expect(JSON.parse(missing!.body).error.code).toBe('not_found');
+    const wrongMethod = await hub.respond(plainRequest('poll?topics=a', {}, 'DELETE'), { stream: port });
+    expect(wrongMethod?.status).toBe(405);
+    expect(wrongMethod?.headers.allow).toBe('GET');
+    const badUrl = await hub.respond(
+      { ...plainRequest('poll'), url: 'http://a b/realtime/poll' },
+      { stream: port },
+    );
+    expect(badUrl?.status).toBe(400);
+    expect(JSON.parse(badUrl!.body).error.code).toBe('bad_request');
+  });
+
+  it('writes SSE through the stream port and resolves to undefined', async () => {
+    const hub = makeHub({ anonymous: true });
+    const stream = fakeStream();
+    const answer = await hub.respond(plainRequest('sse?topics=a'), { stream: stream.port });
+    expect(answer).toBeUndefined();
+    expect(stream.status).toBe(200);
+    expect(stream.headers?.get('content-type')).toMatch(/^text\/event-stream/);
+    await hub.publish('a', 'hello');
+    expect(stream.chunks.join('')).toContain('"data":"hello"');
+    await hub.close();
+  });
+
+  it('reads headers through the view: a bearer token it finds is verified', async () => {
+    const hub = makeHub({ authenticate: (_request, token) => (token === 'secret' ? { id: 'u' } : null) });
+    const port = fakeStream().port;
+    const refused = await hub.respond(plainRequest('poll?topics=a', { authorization: 'Bearer nope' }), {
+      stream: port,
+    });
+    expect(refused?.status).toBe(401);
+    const allowed = await hub.respond(plainRequest('poll?topics=a', { authorization: 'Bearer secret' }), {
+      stream: port,
+    });
+    expect(allowed?.status).toBe(200);
+  });
+
+  it('handle accepts the same plain request and still answers with a Response', async () => {
+    const hub = makeHub({ anonymous: true });
+    const response = await hub.handle(plainRequest('poll?topics=a'));
+    expect(response).toBeInstanceOf(Response);
+    expect(response?.status).toBe(200);
+    expect(await response?.json()).toHaveProperty('events', []);
+  });
+});
