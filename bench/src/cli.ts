@@ -1,6 +1,7 @@
 // `pnpm bench` (full set, writes bench/results and docs/benchmarks.md) and `pnpm bench:smoke`
 // (tiny sizes, prints the tables, writes nothing). Flags: --rounds N, --only A,B, --targets a,b,
-// --cpu-prof (profiles of the tidings servers into a temporary directory), --no-write.
+// --cpu-prof (profiles of the tidings servers into a temporary directory), --profile-all (with
+// --cpu-prof: baselines and peers too, to compare heap snapshots), --no-write.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     targets: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    'profile-all': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -30,7 +32,7 @@ const report = await runBench({
   ...(values.rounds ? { rounds: Number(values.rounds) } : {}),
   ...(values.only ? { only: values.only.split(',') } : {}),
   ...(values.targets ? { targets: values.targets.split(',') } : {}),
-  ...(cpuProfDir ? { cpuProfDir } : {}),
+  ...(cpuProfDir ? { cpuProfDir, profileAll: values['profile-all'] } : {}),
   extraScenarios: await redisScenarios(),
   log: (line) => console.log(line),
 });

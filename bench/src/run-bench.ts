@@ -18,6 +18,8 @@ export interface BenchOptions {
   targets?: string[];
   /** Write CPU profiles of the tidings servers here. Default none. */
   cpuProfDir?: string;
+  /** Profile every target, not only tidings. Default false. */
+  profileAll?: boolean;
   /** Progress lines. Default none. */
   log?: (line: string) => void;
   /** Extra scenarios (e.g. G) appended to the built-in ones. */
@@ -180,7 +182,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     settleMs: smoke ? 30 : 100,
     // Each client is one descriptor; keep room for the process's own.
     maxClientsPerLoadgen: Math.max(100, Math.min(limit - 512, 15_000)),
-    ...(options.cpuProfDir ? { cpuProfDir: options.cpuProfDir } : {}),
+    ...(options.cpuProfDir
+      ? { cpuProfDir: options.cpuProfDir, profileAll: options.profileAll ?? false }
+      : {}),
   };
   const all = [...SCENARIOS, ...(options.extraScenarios ?? [])];
   const scenarios = all.filter((s) => !options.only || options.only.includes(s.id));

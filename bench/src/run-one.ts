@@ -58,6 +58,8 @@ export interface RunSettings {
   maxClientsPerLoadgen: number;
   /** Directory for CPU profiles and heap snapshots of tidings servers, or undefined for none. */
   cpuProfDir?: string;
+  /** Profile baselines and peers too. */
+  profileAll?: boolean;
   /** Environment for the server processes (e.g. the Redis URL). */
   env: Record<string, string>;
 }
@@ -82,9 +84,9 @@ export async function runOne(
   const idle = scenario.mode === 'idle';
   const nodeFlags: string[] = [];
   if (idle) nodeFlags.push('--expose-gc');
-  // Profiles (CPU over the measured window; a heap snapshot for idle memory) of tidings servers only.
+  // Profiles (CPU over the measured window; a heap snapshot for idle memory) of tidings servers, or of all with profileAll.
   const profileBase =
-    settings.cpuProfDir && target.family === 'tidings'
+    settings.cpuProfDir && (target.family === 'tidings' || settings.profileAll)
       ? join(settings.cpuProfDir, `${scenario.id}-${target.id}-r${round}`)
       : undefined;
   const { pool } = settings;

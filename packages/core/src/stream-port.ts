@@ -17,6 +17,13 @@ export interface StreamPort {
   end(): void;
   /** Bytes written but not yet sent; over `maxBufferedBytes` the connection is dropped as slow. */
   bufferedAmount(): number;
+  /**
+   * Calls `listener` when the client goes away (it may also be called once the answer has ended;
+   * the hub ignores that) and returns true, or returns false if the client is gone already.
+   * Optional: without it the hub listens to `request.signal`, which on Node costs an
+   * AbortController per request. Long polls and SSE use it.
+   */
+  watch?(listener: () => void): boolean;
 }
 
 /** Extra facts an adapter passes along with a request. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HubRequest } from '../src/index.ts';
-import { BASE, fakeStream, makeHub } from './support/harness.ts';
+import { BASE, fakeStream, makeHub, until } from './support/harness.ts';
 
 /** A HubRequest that is not a Fetch Request: what a bridge like Node's passes. */
 function plainRequest(path: string, headers: Record<string, string> = {}, method = 'GET'): HubRequest {
@@ -73,5 +73,30 @@ describe('hub.respond (answers as plain data)', () => {
     expect(response).toBeInstanceOf(Response);
     expect(response?.status).toBe(200);
     expect(await response?.json()).toHaveProperty('events', []);
+  });
+
+  it("learns that a held request's client left from the stream port's watch, not the signal", async () => {
+    const hub = makeHub({ anonymous: true });
+    const listeners: (() => void)[] = [];
+    const stream = fakeStream();
+    const port = { ...stream.port, watch: (listener: () => void) => listeners.push(listener) > 0 };
+    // A signal that never aborts: only the port can report the client gone.
+    const waiting = hub.respond(plainRequest('long-poll?topics=a'), { stream: port });
+    await until(() => hub.stats().connections.longPoll === 1, 'the long poll to wait');
+    const sse = await hub.respond(plainRequest('sse?topics=a'), { stream: port });
+    expect(sse).toBeUndefined();
+    expect(hub.stats().connections.total).toBe(2);
+    expect(listeners).toHaveLength(2);
+    for (const listener of listeners) listener();
+    await waiting;
+    expect(hub.stats().connections.total).toBe(0);
+  });
+
+  it('a port that reports the client gone already frees the slot at once', async () => {
+    const hub = makeHub({ anonymous: true });
+    const port = { ...fakeStream().port, watch: () => false };
+    await hub.respond(plainRequest('long-poll?topics=a'), { stream: port });
+    await hub.respond(plainRequest('sse?topics=a'), { stream: port });
+    expect(hub.stats().connections.total).toBe(0);
   });
 });

@@ -5,12 +5,20 @@ import { corkForTick } from './cork.ts';
 // Each event's SSE frame as a Buffer, made once and written to every subscriber.
 const SSE_BUFFER = Symbol('tidings.node.sse-buffer');
 
+// The last record framed: a broadcast asks for one record once per stream, so this spares a Map
+// lookup per delivery.
+let lastRecord: EventRecord | undefined;
+let lastBuffer: Buffer | undefined;
+
 function frameOf(record: EventRecord): Buffer {
+  if (record === lastRecord) return lastBuffer!;
   let buffer = record.frames.get(SSE_BUFFER) as Buffer | undefined;
   if (!buffer) {
     buffer = Buffer.from(record.sseText);
     record.frames.set(SSE_BUFFER, buffer);
   }
+  lastRecord = record;
+  lastBuffer = buffer;
   return buffer;
 }
 
@@ -69,6 +77,14 @@ class NodeStreamPort implements StreamPort {
   bufferedAmount(): number {
     const res = this.#res;
     return res.writableLength + (res.socket?.writableLength ?? 0);
+  }
+
+  watch(listener: () => void): boolean {
+    const res = this.#res;
+    // A response whose socket closed before the route got here: the client is gone.
+    if (res.destroyed && !res.writableFinished) return false;
+    res.once('close', listener);
+    return true;
   }
 }
 

@@ -1,11 +1,10 @@
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { EventRecord, Hub, SocketPort } from '@tidings/core';
-import * as wsModule from 'ws';
+import type { Hub, SocketHandlers } from '@tidings/core';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type ClientAddress, socketAddress } from './client-address.ts';
-import { corkForTick } from './cork.ts';
 import { NodeRequestView } from './request-view.ts';
+import { type Internal, NodeSocketPort } from './ws-port.ts';
 
 /** Options of `attachWebSocket`. */
 export interface AttachWebSocketOptions {
@@ -28,50 +27,27 @@ export interface WebSocketAttachment {
   close(): void;
 }
 
-// Each event's WebSocket frame (header + payload), built once per broadcast, shared by all sockets.
-const WS_FRAME = Symbol('tidings.node.ws-frame');
-
-type Internal = WebSocket & {
-  _sender?: { sendFrame(list: Buffer[], cb?: () => void): void };
-  _socket?: Duplex;
-};
-type FrameOptions = { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean };
-// `Sender.frame` is exported by ws (not in its typings): the same framing ws uses, done once.
-const { Sender } = wsModule as unknown as {
-  Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
-};
-
-function frameOf(record: EventRecord, text: string): Buffer[] {
-  let frame = record.frames.get(WS_FRAME) as Buffer[] | undefined;
-  if (!frame) {
-    const parts = Sender.frame(Buffer.from(text), {
-      fin: true,
-      rsv1: false,
-      opcode: 1,
-      mask: false,
-      readOnly: true,
-    });
-    // One buffer, one write per socket.
-    frame = [Buffer.concat(parts)];
-    record.frames.set(WS_FRAME, frame);
-  }
-  return frame;
+/**
+ * ws's socket with a slot for the hub's session, declared so that it lives inside the object (a
+ * property added later would cost each socket a separate backing store). The listeners below are
+ * then shared functions, called with the socket as `this`, instead of closures per socket.
+ */
+class SessionSocket extends WebSocket {
+  session: SocketHandlers | undefined = undefined;
 }
 
-function portOf(ws: Internal, preframed: boolean): SocketPort {
-  return {
-    send(text, record) {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      corkForTick(ws._socket as never);
-      // With compression off, ws writes frames synchronously, so a pre-built frame keeps its order.
-      if (record && preframed && ws._sender) ws._sender.sendFrame(frameOf(record, text));
-      else ws.send(text);
-    },
-    close: (code, reason) => ws.close(code, reason),
-    bufferedAmount: () => ws.bufferedAmount,
-    ping: () => ws.ping(),
-    terminate: () => ws.terminate(),
-  };
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  (this as SessionSocket).session!.message(isBinary ? '' : data.toString('utf8'), isBinary);
+}
+function onPong(this: WebSocket): void {
+  (this as SessionSocket).session!.pong();
+}
+function onClose(this: WebSocket): void {
+  (this as SessionSocket).session!.closed();
+}
+function ignore(): void {}
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 /** Writes a real HTTP answer on a socket that asked to upgrade, then closes it. */
@@ -101,10 +77,11 @@ export function attachWebSocket(
     maxPayload: hub.options.maxMessageBytes,
     perMessageDeflate: options.perMessageDeflate ?? false,
     clientTracking: false,
+    WebSocket: SessionSocket,
   });
   const preframed = !(options.perMessageDeflate ?? false);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const pathname = (req.url ?? '/').split('?', 1)[0];
     if (pathname !== options.path) {
       const refuseOthers = options.otherPaths
@@ -131,17 +108,18 @@ export function attachWebSocket(
     };
     socket.once('close', onEarlyClose);
     if (socket.destroyed) return decision.abort();
-    wss.handleUpgrade(req, socket, head, (ws: Internal) => {
+    wss.handleUpgrade(req, socket, head, (upgradedSocket) => {
+      const ws = upgradedSocket as SessionSocket & Internal;
       upgraded = true;
-      // Once upgraded, ws reports the close; keeping this listener would pin the decision in memory for the socket's life.
+      // Once upgraded, ws reports the close and handles socket errors: our listeners would only pin
+      // the decision in memory (and cost a listener array) for the socket's life.
       socket.off('close', onEarlyClose);
-      ws.on('error', () => {});
-      const handlers = decision.accept(portOf(ws, preframed));
-      ws.on('message', (data: Buffer, isBinary: boolean) =>
-        handlers.message(isBinary ? '' : data.toString('utf8'), isBinary),
-      );
-      ws.on('pong', () => handlers.pong());
-      ws.on('close', () => handlers.closed());
+      socket.off('error', destroyOnError);
+      ws.session = decision.accept(new NodeSocketPort(ws, preframed));
+      ws.on('error', ignore);
+      ws.on('message', onMessage);
+      ws.on('pong', onPong);
+      ws.on('close', onClose);
     });
   }
   server.on('upgrade', onUpgrade);

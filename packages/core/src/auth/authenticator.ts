@@ -5,6 +5,9 @@ import type { Principal, TopicAction } from '../principal.ts';
 import { verifyJwt } from './jwt.ts';
 import { extractToken } from './token.ts';
 
+// Every anonymous client shares one principal: nothing per connection to allocate or keep.
+const ANONYMOUS: Principal = Object.freeze({});
+
 /** Resolves a request to a principal and checks topic permissions. */
 export interface Authenticator {
   /** Origin check, then token, then principal. Throws a TidingsError (401/403) when refused. */
@@ -36,7 +39,7 @@ export function createAuthenticator(options: ResolvedOptions): Authenticator {
       }
       if (token !== undefined && options.jwt) return verifyJwt(token, options.jwt);
       // With no token scheme configured a stray Authorization header (meant for the app) is ignored.
-      if (options.anonymous) return {};
+      if (options.anonymous) return ANONYMOUS;
       throw new TidingsError(
         'unauthorized',
         token === undefined ? 'authentication required' : 'invalid or expired token',

@@ -32,11 +32,11 @@ let idPrefix: string | undefined;
  * history, live events wait in `pending`, so history always comes first and no id repeats.
  */
 export abstract class Connection {
-  readonly id: string;
   abstract readonly transport: Transport;
   readonly principal: Principal;
   readonly ip: string | undefined;
-  readonly topics: Set<string> = new Set();
+  /** Subscribed topics: an array, not a Set, since there are few (at most maxTopicsPerConnection). */
+  readonly topics: string[] = [];
   readonly owner: ConnectionOwner;
   epoch = '';
   lastSeq = 0;
@@ -46,6 +46,7 @@ export abstract class Connection {
   wheelSlot: number | undefined = undefined;
   /** When the credential expires (ms), from the principal. */
   readonly expiresAt: number | undefined;
+  readonly #n: number;
 
   constructor(owner: ConnectionOwner, principal: Principal, ip: string | undefined) {
     this.owner = owner;
@@ -53,7 +54,12 @@ export abstract class Connection {
     this.ip = ip;
     this.expiresAt = principal.expiresAt;
     idPrefix ??= crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
-    this.id = `${idPrefix}.${(++nextId).toString(36)}`;
+    this.#n = ++nextId;
+  }
+
+  /** Unique id, formatted when asked (once, in the welcome) rather than kept as a string. */
+  get id(): string {
+    return `${idPrefix}.${this.#n.toString(36)}`;
   }
 
   /** Live fan-out entry point. */

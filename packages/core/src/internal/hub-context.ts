@@ -141,7 +141,7 @@ export class HubContext implements ConnectionOwner {
     topics: readonly string[],
     cursor: EventPosition | undefined,
   ): Promise<void> {
-    const fresh = topics.filter((t) => !connection.topics.has(t));
+    const fresh = topics.filter((t) => !connection.topics.includes(t));
     if (fresh.length === 0) return;
     connection.pending ??= [];
     this.registry.subscribe(connection, fresh);

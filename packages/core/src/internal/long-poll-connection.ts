@@ -35,7 +35,9 @@ export function pollBody(records: readonly EventRecord[], cursor: string): strin
  * whatever else arrives in the same turn), on reset, at its timeout, or when the server ends it.
  */
 export class LongPollConnection extends Connection {
-  readonly transport = 'long-poll' as const;
+  get transport(): 'long-poll' {
+    return 'long-poll';
+  }
   readonly #owner: LongPollOwner;
   readonly #resolve: (answer: HubAnswer) => void;
   readonly #waitUntil: number;

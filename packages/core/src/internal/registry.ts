@@ -56,8 +56,8 @@ export class Registry {
   /** Adds topics to the connection and the index. */
   subscribe(connection: Connection, topics: Iterable<string>): void {
     for (const topic of topics) {
-      if (connection.topics.has(topic)) continue;
-      connection.topics.add(topic);
+      if (connection.topics.includes(topic)) continue;
+      connection.topics.push(topic);
       let set = this.byTopic.get(topic);
       if (!set) {
         set = new Set();
@@ -70,7 +70,9 @@ export class Registry {
   /** Removes topics from the connection and the index. */
   unsubscribe(connection: Connection, topics: Iterable<string>): void {
     for (const topic of topics) {
-      if (!connection.topics.delete(topic)) continue;
+      const at = connection.topics.indexOf(topic);
+      if (at === -1) continue;
+      connection.topics.splice(at, 1);
       const set = this.byTopic.get(topic);
       set?.delete(connection);
       if (set?.size === 0) this.byTopic.delete(topic);

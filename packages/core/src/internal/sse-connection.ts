@@ -10,7 +10,9 @@ const PING = sseComment('ping');
 
 /** A Server-Sent Events stream. Writes go to a StreamPort: the adapter's direct one, or a ReadableStream. */
 export class SseConnection extends Connection {
-  readonly transport = 'sse' as const;
+  get transport(): 'sse' {
+    return 'sse';
+  }
   readonly #port: StreamPort;
   readonly #maxBufferedBytes: number;
   readonly #retryMs: number;

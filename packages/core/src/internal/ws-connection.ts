@@ -12,7 +12,9 @@ const PING = encodeServerMessage({ type: 'ping' });
 
 /** An accepted WebSocket. Its messages are handled by ws-session; this class is its state and output. */
 export class WsConnection extends Connection {
-  readonly transport = 'ws' as const;
+  get transport(): 'ws' {
+    return 'ws';
+  }
   port: SocketPort | undefined;
   /** Set when a ping went out and nothing has come back since. */
   awaitingPong = false;
@@ -20,8 +22,11 @@ export class WsConnection extends Connection {
   strikes = 0;
   publishWindowStart = 0;
   publishCount = 0;
-  /** Messages are handled one after another, so a subscribe's replay finishes before the next message. */
-  queue: Promise<void> = Promise.resolve();
+  /**
+   * Messages are handled one after another, so a subscribe's replay finishes before the next
+   * message. Undefined while nothing is in flight: an idle socket holds no promise.
+   */
+  queue: Promise<void> | undefined = undefined;
   /** The close owed to a socket the hub ended before the adapter accepted it (see `accept` in routes/ws.ts). */
   endedBeforeAccept: { code: number; reason: string } | undefined;
   readonly #maxBufferedBytes: number;

@@ -1,5 +1,6 @@
 import { type EventPosition, formatEventId } from '../event-id.ts';
 import type { HubAnswer, HubRequest } from '../hub-request.ts';
+import { onClientGone } from '../internal/client-gone.ts';
 import { jsonAnswer } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { LongPollConnection, pollBody } from '../internal/long-poll-connection.ts';
@@ -58,13 +59,10 @@ export async function handleLongPoll(
       reject(error);
       return;
     }
-    const signal = request.signal;
-    const onAbort = () => connection.gone();
-    if (signal.aborted) {
+    if (!onClientGone(request, context, () => connection.gone())) {
       connection.gone();
       return;
     }
-    signal.addEventListener('abort', onAbort, { once: true });
     ctx.start(connection, topics, cursor).then(
       () => {
         if (waitMs === 0 && !connection.closed) connection.answer();

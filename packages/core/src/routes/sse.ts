@@ -1,5 +1,6 @@
 import { TidingsError } from '../errors.ts';
 import type { HubRequest } from '../hub-request.ts';
+import { onClientGone } from '../internal/client-gone.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 import { createReadableStreamPort } from '../internal/readable-stream-port.ts';
@@ -43,13 +44,12 @@ export async function handleSse(
   );
   ctx.admit(connection);
   const sse = connection;
-  // The client may have left while the awaits above ran: the abort event has fired already.
-  if (request.signal.aborted) {
+  // The client may have left while the awaits above ran: its going-away has been reported already.
+  if (!onClientGone(request, context, () => sse.gone())) {
     sse.gone();
     web?.port.end();
     return web?.response();
   }
-  request.signal.addEventListener('abort', () => sse.gone(), { once: true });
   port.open(200, sseHeaders());
   port.write(sseOpening(ctx.options.sseRetryMs));
   ctx.start(sse, topics, cursor).catch((error) => {

@@ -5,9 +5,8 @@ import { errorAnswer, requestUrl, toResponse } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 import { WsConnection } from '../internal/ws-connection.ts';
-import { decodeClientMessage } from '../protocol/codec.ts';
+import { WsSession } from '../internal/ws-session.ts';
 import { CLOSE_CODES } from '../protocol/codes.ts';
-import type { ClientMessage } from '../protocol/messages.ts';
 import type { SocketHandlers, SocketPort } from '../socket-port.ts';
 import type { RequestContext } from '../stream-port.ts';
 
@@ -19,101 +18,6 @@ import type { RequestContext } from '../stream-port.ts';
 export type UpgradeDecision =
   | { accepted: true; accept(port: SocketPort): SocketHandlers; abort(): void }
   | { accepted: false; response: Response };
-
-function fail(connection: WsConnection, ctx: HubContext, error: unknown, ref?: string): void {
-  const e = error instanceof TidingsError ? error : new TidingsError('internal', 'internal error');
-  if (!(error instanceof TidingsError)) ctx.options.onError?.(error);
-  connection.send(
-    ref === undefined
-      ? { type: 'error', code: e.code, message: e.message }
-      : { type: 'error', code: e.code, message: e.message, ref },
-  );
-}
-
-function strike(connection: WsConnection, ctx: HubContext): boolean {
-  connection.strikes++;
-  if (connection.strikes <= ctx.options.maxErrorsPerInterval) return false;
-  connection.end('policy_violation');
-  return true;
-}
-
-async function run(ctx: HubContext, connection: WsConnection, message: ClientMessage): Promise<void> {
-  switch (message.type) {
-    case 'ping':
-      connection.send({ type: 'pong' });
-      return;
-    case 'pong':
-      return;
-    case 'unsubscribe':
-      ctx.registry.unsubscribe(connection, message.topics);
-      return;
-    case 'subscribe': {
-      const fresh = message.topics.filter((t) => !connection.topics.has(t));
-      if (connection.topics.size + fresh.length > ctx.options.maxTopicsPerConnection) {
-        throw new TidingsError(
-          'bad_request',
-          `at most ${ctx.options.maxTopicsPerConnection} topics per connection`,
-        );
-      }
-      const cursor = readCursor(message.cursor);
-      await ctx.auth.authorize(connection.principal, fresh, 'subscribe');
-      await ctx.addTopics(connection, fresh, cursor);
-      return;
-    }
-    case 'publish': {
-      const now = Date.now();
-      if (now - connection.publishWindowStart >= 1000) {
-        connection.publishWindowStart = now;
-        connection.publishCount = 0;
-      }
-      if (++connection.publishCount > ctx.options.maxPublishesPerSecond) {
-        throw new TidingsError('rate_limited', 'too many publishes', 1);
-      }
-      await ctx.auth.authorize(connection.principal, [message.topic], 'publish');
-      const record = await ctx.publish(message.topic, message.data, message.event);
-      if (message.ref !== undefined) connection.send({ type: 'ack', ref: message.ref, id: record.id });
-    }
-  }
-}
-
-function handlers(ctx: HubContext, connection: WsConnection): SocketHandlers {
-  const maxChars = ctx.options.maxMessageBytes;
-  return {
-    message(data, binary) {
-      if (connection.closed) return;
-      connection.alive();
-      if (binary) {
-        if (!strike(connection, ctx))
-          fail(connection, ctx, new TidingsError('bad_request', 'binary frames are not supported'));
-        return;
-      }
-      // A string of n UTF-16 units is at least n bytes: over the limit in units is over it in bytes.
-      if (data.length > maxChars) {
-        connection.end('payload_too_large');
-        return;
-      }
-      const decoded = decodeClientMessage(data, ctx.options.maxTopicsPerConnection);
-      if (!decoded.ok) {
-        if (!strike(connection, ctx))
-          fail(connection, ctx, new TidingsError('bad_request', decoded.reason), decoded.ref);
-        return;
-      }
-      const message = decoded.message;
-      const ref = message.type === 'publish' ? message.ref : undefined;
-      connection.queue = connection.queue
-        .then(() => (connection.closed ? undefined : run(ctx, connection, message)))
-        .catch((error) => {
-          if (!connection.closed) fail(connection, ctx, error, ref);
-        });
-    },
-    pong() {
-      connection.alive();
-    },
-    closed() {
-      connection.gone();
-    },
-  };
-}
 
 /** Decides a WebSocket upgrade: method, topics, cursor, origin, token, permissions and limits. */
 export async function decideUpgrade(
@@ -154,11 +58,17 @@ export async function decideUpgrade(
           cursor: formatEventId(head.epoch, head.seq),
           heartbeat: ctx.options.heartbeatMs,
         });
-        connection.queue = ctx.start(connection, topics, cursor).catch((error) => {
-          if (!(error instanceof TidingsError)) ctx.options.onError?.(error);
-          connection.end(error instanceof TidingsError ? error.code : 'internal');
-        });
-        return handlers(ctx, connection);
+        const started: Promise<void> = ctx
+          .start(connection, topics, cursor)
+          .catch((error) => {
+            if (!(error instanceof TidingsError)) ctx.options.onError?.(error);
+            connection.end(error instanceof TidingsError ? error.code : 'internal');
+          })
+          .finally(() => {
+            if (connection.queue === started) connection.queue = undefined;
+          });
+        connection.queue = started;
+        return new WsSession(ctx, connection);
       },
       abort() {
         connection.gone();

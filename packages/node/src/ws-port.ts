@@ -1,0 +1,87 @@
+import type { Duplex } from 'node:stream';
+import type { EventRecord, SocketPort } from '@tidings/core';
+import * as wsModule from 'ws';
+import { WebSocket } from 'ws';
+import { corkForTick } from './cork.ts';
+
+// Each event's WebSocket frame (header + payload), built once per broadcast, shared by all sockets.
+const WS_FRAME = Symbol('tidings.node.ws-frame');
+
+/** A `ws` socket with the one private field the fast path reads: the TCP socket under it. */
+export type Internal = WebSocket & { _socket?: Duplex };
+type FrameOptions = { fin: boolean; rsv1: boolean; opcode: number; mask: boolean; readOnly: boolean };
+// `Sender.frame` is exported by ws (not in its typings): the same framing ws uses, done once.
+const { Sender } = wsModule as unknown as {
+  Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
+};
+
+function frameOf(record: EventRecord, text: string): Buffer {
+  let frame = record.frames.get(WS_FRAME) as Buffer | undefined;
+  if (!frame) {
+    const parts = Sender.frame(Buffer.from(text), {
+      fin: true,
+      rsv1: false,
+      opcode: 1,
+      mask: false,
+      readOnly: true,
+    });
+    // One buffer, one write per socket.
+    frame = Buffer.concat(parts);
+    record.frames.set(WS_FRAME, frame);
+  }
+  return frame;
+}
+
+// The last event framed: a broadcast asks for the same record once per socket, so this check
+// spares a Map lookup per delivery (the Map serves sends that interleave records).
+let lastRecord: EventRecord | undefined;
+let lastFrame: Buffer | undefined;
+
+function cachedFrameOf(record: EventRecord, text: string): Buffer {
+  if (record !== lastRecord) {
+    lastFrame = frameOf(record, text);
+    lastRecord = record;
+  }
+  return lastFrame!;
+}
+
+/**
+ * The hub's view of one `ws` socket. A class over the raw TCP socket rather than closures: idle
+ * sockets cost one small object, and a delivery writes the shared frame straight to the socket.
+ */
+export class NodeSocketPort implements SocketPort {
+  readonly #ws: Internal;
+  readonly #socket: Duplex | undefined;
+  readonly #preframed: boolean;
+
+  constructor(ws: Internal, preframed: boolean) {
+    this.#ws = ws;
+    this.#socket = ws._socket;
+    // Pre-framed writes bypass ws's sender, which is safe only while it queues nothing (no compression).
+    this.#preframed = preframed && this.#socket !== undefined;
+  }
+
+  send(text: string, record?: EventRecord): void {
+    const ws = this.#ws;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    corkForTick(this.#socket as never);
+    if (record && this.#preframed) this.#socket!.write(cachedFrameOf(record, text));
+    else ws.send(text);
+  }
+
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+
+  bufferedAmount(): number {
+    return this.#preframed ? this.#socket!.writableLength : this.#ws.bufferedAmount;
+  }
+
+  ping(): void {
+    this.#ws.ping();
+  }
+
+  terminate(): void {
+    this.#ws.terminate();
+  }
+}
