@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import { type Client, type ClientEvents, createClient } from '../src/index.ts';
 import { type BufferingProxy, startBufferingProxy } from './support/buffering-proxy.ts';
 import { startServer, type TestServer } from './support/server.ts';
@@ -37,6 +38,33 @@ describe('fallback', () => {
     const ids = await publishMany(s.hub, 'a', 5);
     await waitFor(() => got.length === 5);
     expect(got).toEqual(ids);
+  });
+
+  it('a WebSocket message that is not JSON drops the socket and falls back, without throwing', async () => {
+    let garbled = 0;
+    const s = await server({
+      ws: false,
+      attach(http) {
+        // Something in between that answers the upgrade but speaks another protocol.
+        const wss = new WebSocketServer({ server: http, path: '/realtime/ws' });
+        wss.on('connection', (ws) => {
+          garbled++;
+          ws.send('not json {');
+        });
+        return wss;
+      },
+    });
+    const c = client({ url: s.url });
+    const fallbacks: FallbackInfo[] = [];
+    c.on('fallback', (info) => fallbacks.push(info));
+    const got: unknown[] = [];
+    c.subscribe('a', (data) => got.push(data));
+    expect(await next(c, 'open')).toEqual({ transport: 'sse' });
+    expect(garbled).toBe(1);
+    expect(fallbacks).toEqual([{ from: 'ws', to: 'sse', reason: expect.stringContaining('malformed') }]);
+    await s.hub.publish('a', 'still fine');
+    await waitFor(() => got.length === 1);
+    expect(got).toEqual(['still fine']);
   });
 
   describe('SSE behind a proxy that buffers the stream', () => {

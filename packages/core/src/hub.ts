@@ -65,7 +65,7 @@ async function route(
   const method = request.method;
   if (name === 'publish') {
     if (method !== 'POST') throw new TidingsError('method_not_allowed', 'use POST');
-    return handlePublish(ctx, request, url);
+    return handlePublish(ctx, request, url, context);
   }
   if (method !== 'GET' && method !== 'HEAD') throw new TidingsError('method_not_allowed', 'use GET');
   if (name === 'poll') return handlePoll(ctx, request, url);

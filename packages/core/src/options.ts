@@ -68,6 +68,12 @@ export interface HubOptions {
   maxBufferedBytes?: number;
   /** WebSocket publishes per connection per second before `rate_limited`. Default 100. */
   maxPublishesPerSecond?: number;
+  /**
+   * `POST {base}/publish` calls per second per principal id (else per client address) before
+   * `rate_limited`. Default 100. A backend that publishes over HTTP in bulk with its own token
+   * should raise it (or publish in-process with `hub.publish`, which no limit applies to).
+   */
+  maxHttpPublishesPerSecond?: number;
   /** Malformed messages one WebSocket may send per heartbeat interval before it is closed (1008). Default 20. */
   maxErrorsPerInterval?: number;
 
@@ -105,6 +111,7 @@ export const HUB_DEFAULTS = {
   maxMessageBytes: 65_536,
   maxBufferedBytes: 1_048_576,
   maxPublishesPerSecond: 100,
+  maxHttpPublishesPerSecond: 100,
   maxErrorsPerInterval: 20,
   heartbeatMs: 25_000,
   sseHeartbeatMs: 15_000,
@@ -131,6 +138,7 @@ const POSITIVE_INTEGERS = [
   'maxMessageBytes',
   'maxBufferedBytes',
   'maxPublishesPerSecond',
+  'maxHttpPublishesPerSecond',
   'maxErrorsPerInterval',
   'heartbeatMs',
   'sseHeartbeatMs',

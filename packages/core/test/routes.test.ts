@@ -364,4 +364,40 @@ describe('other routes', () => {
       resets: 0,
     });
   });
+
+  it('limits each principal to maxHttpPublishesPerSecond, with Retry-After, apart from other callers', async () => {
+    const hub = makeHub({
+      authenticate: (request) => ({ id: request.headers.get('x-user') ?? 'nobody' }),
+      authorize,
+      maxHttpPublishesPerSecond: 2,
+    });
+    const post = (user: string) =>
+      call(hub, 'publish', {
+        method: 'POST',
+        headers: { 'x-user': user },
+        body: JSON.stringify({ topic: 'a', data: user }),
+      });
+    expect((await post('ann')).status).toBe(202);
+    expect((await post('ann')).status).toBe(202);
+    const third = await post('ann');
+    expect(third.headers.get('retry-after')).toBe('1');
+    await expectError(hub, third, 429, 'rate_limited');
+    // Another principal has its own count; the refused publish stored nothing.
+    expect((await post('bob')).status).toBe(202);
+    expect(hub.stats().published).toBe(3);
+    // The next second starts a new count.
+    await advance(1000);
+    expect((await post('ann')).status).toBe(202);
+  });
+
+  it('counts anonymous callers by client address', async () => {
+    const hub = makeHub({ anonymous: true, authorize, maxHttpPublishesPerSecond: 1 });
+    const post = (clientAddress: string) =>
+      hub.handle(request('publish', { method: 'POST', body: JSON.stringify({ topic: 'a', data: 1 }) }), {
+        clientAddress,
+      });
+    expect((await post('10.0.0.1'))!.status).toBe(202);
+    expect((await post('10.0.0.1'))!.status).toBe(429);
+    expect((await post('10.0.0.2'))!.status).toBe(202);
+  });
 });

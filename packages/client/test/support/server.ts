@@ -25,6 +25,8 @@ export interface TestServerOptions {
   ws?: boolean;
   /** Adds routes before the tidings middleware (a test page, a bundle). */
   routes?: (app: Express) => void;
+  /** Called with the HTTP server each time it starts listening (to add an upgrade handler of the test's own). */
+  attach?: (server: Server) => { close(): void };
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -50,6 +52,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     });
     port = (s.address() as AddressInfo).port;
     if (options.ws ?? true) attachment = realtime.attach(s);
+    else if (options.attach) attachment = options.attach(s);
     server = s;
   }
 

@@ -10,6 +10,7 @@ import { DEFAULT_EVENT } from '../protocol/messages.ts';
 import { isValidEventName, isValidTopic } from '../protocol/topics.ts';
 import type { HubStats } from '../stats.ts';
 import type { Connection, ConnectionOwner } from './connection.ts';
+import { PublishRate } from './publish-rate.ts';
 import { Registry } from './registry.ts';
 import { Ticker } from './ticker.ts';
 
@@ -37,6 +38,8 @@ export class HubContext implements ConnectionOwner {
   readonly registry: Registry;
   readonly auth: ReturnType<typeof createAuthenticator>;
   readonly ticker: Ticker;
+  /** HTTP publishes per caller per second (WebSocket publishes are counted per connection). */
+  readonly publishRate: PublishRate;
   draining = false;
   readonly #ownsBroker: boolean;
   readonly #stopListening: () => void;
@@ -56,6 +59,7 @@ export class HubContext implements ConnectionOwner {
       options.broker ??
       createMemoryBroker({ retentionCount: options.retentionCount, retentionMs: options.retentionMs });
     this.registry = new Registry(options);
+    this.publishRate = new PublishRate(options.maxHttpPublishesPerSecond);
     this.auth = createAuthenticator(options);
     const sweep = (set: Set<Connection>) => () => {
       for (const connection of set) (connection as unknown as Beating).heartbeat();

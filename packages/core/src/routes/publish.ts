@@ -3,10 +3,24 @@ import type { HubAnswer, HubRequest } from '../hub-request.ts';
 import { jsonAnswer, readBody } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
 import { isValidTopic } from '../protocol/topics.ts';
+import type { RequestContext } from '../stream-port.ts';
 
-/** `POST {base}/publish`: `{"topic","event"?,"data"}` from an authorized principal → `202 {"id"}`. */
-export async function handlePublish(ctx: HubContext, request: HubRequest, url: URL): Promise<HubAnswer> {
+/**
+ * `POST {base}/publish`: `{"topic","event"?,"data"}` from an authorized principal → `202 {"id"}`.
+ * Counted against `maxHttpPublishesPerSecond` per principal id, else per client address, before the
+ * body is read; callers with neither share one count.
+ */
+export async function handlePublish(
+  ctx: HubContext,
+  request: HubRequest,
+  url: URL,
+  context: RequestContext,
+): Promise<HubAnswer> {
   const principal = await ctx.auth.authenticate(request, url);
+  const caller = principal.id !== undefined ? `u:${principal.id}` : `a:${context.clientAddress ?? ''}`;
+  if (!ctx.publishRate.take(caller, Date.now())) {
+    throw new TidingsError('rate_limited', 'too many publishes', 1);
+  }
   const text = await readBody(request, ctx.options.maxMessageBytes);
   let body: unknown;
   try {

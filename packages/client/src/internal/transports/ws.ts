@@ -51,7 +51,17 @@ export const openWs: Opener = (link) => {
   }, o.openTimeoutMs);
 
   socket.onmessage = ({ data }) => {
-    const m = JSON.parse(data);
+    // biome-ignore lint/suspicious/noExplicitAny: server messages are read field by field, as JSON.parse gives them.
+    let m: any;
+    try {
+      m = JSON.parse(data);
+    } catch {
+      // Not our protocol (something in between rewrote the stream): drop the socket and reconnect,
+      // rather than throw out of an event handler.
+      end();
+      link.failed({ opened: welcomed, message: 'malformed WebSocket message' });
+      return;
+    }
     const type = m.type;
     if (type === 'welcome') {
       clearTimeout(timer);
