@@ -8,7 +8,13 @@ import { type Server, ServerResponse } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Hub } from '@tidings/core';
-import { attachWebSocket, createNodeStreamPort, type WebSocketAttachment } from '@tidings/node';
+import {
+  attachWebSocket,
+  type ClientAddress,
+  createNodeStreamPort,
+  socketAddress,
+  type WebSocketAttachment,
+} from '@tidings/node';
 import type { Context, Hono } from 'hono';
 import { type TidingsHonoOptions, tidings as tidingsApp } from './index.ts';
 
@@ -16,9 +22,15 @@ export type { WebSocketAttachment } from '@tidings/node';
 export type { DirectStream, TidingsHonoOptions } from './index.ts';
 
 /** Options of the Node `tidings()`. */
-export interface TidingsNodeOptions extends Omit<TidingsHonoOptions, 'directStream'> {
+export interface TidingsNodeOptions extends Omit<TidingsHonoOptions, 'directStream' | 'clientAddress'> {
   /** The path you mount the app at; `attach` serves WebSockets at `basePath + '/ws'`. Default `/realtime`. */
   basePath?: string;
+  /**
+   * Where a request or a WebSocket upgrade comes from, for `maxConnectionsPerIp`: a function of
+   * Node's IncomingMessage, the same for both, as in `@tidings/express`. Default: the TCP peer
+   * (`socketAddress`); behind proxies `forwardedFor(n)` from `@tidings/node`.
+   */
+  clientAddress?: ClientAddress;
 }
 
 /** The Hono sub-app, plus `attach` for WebSockets on the server `serve()` returns. */
@@ -52,11 +64,14 @@ function outgoingOf(c: Context): ServerResponse | undefined {
  * falls back to the portable web stream.
  */
 export function tidings(hub: Hub, options: TidingsNodeOptions = {}): TidingsNodeApp {
-  const { basePath: mountedAt = '/realtime', ...rest } = options;
+  const { basePath: mountedAt = '/realtime', clientAddress = socketAddress, ...rest } = options;
   const basePath = mountedAt.replace(/\/$/, '');
   const app = tidingsApp(hub, {
-    clientAddress: (c) => (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket.remoteAddress,
     ...rest,
+    clientAddress(c) {
+      const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+      return incoming && clientAddress(incoming);
+    },
     directStream(c) {
       const outgoing = outgoingOf(c);
       return outgoing && { port: createNodeStreamPort(outgoing), response: RESPONSE_ALREADY_SENT };
@@ -65,6 +80,6 @@ export function tidings(hub: Hub, options: TidingsNodeOptions = {}): TidingsNode
   const webSocketPath = `${basePath}/ws`;
   return Object.assign(app, {
     webSocketPath,
-    attach: (server: Server) => attachWebSocket(server, hub, { path: webSocketPath }),
+    attach: (server: Server) => attachWebSocket(server, hub, { path: webSocketPath, clientAddress }),
   });
 }

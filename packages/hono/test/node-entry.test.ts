@@ -81,6 +81,28 @@ describe('@tidings/hono/node', () => {
     await reader.cancel();
   });
 
+  it('applies one clientAddress to requests and to upgrades through attach()', async () => {
+    const hub = hubWith({ anonymous: true, maxConnectionsPerIp: 1 });
+    const asked: string[] = [];
+    const running = await listenHonoNode(hub, new Hono(), {
+      // Every client is "the same" proxy-forwarded address.
+      clientAddress(req) {
+        asked.push((req.url ?? '').split('?')[0]!);
+        return '203.0.113.9';
+      },
+    });
+    closers.push(() => running.close());
+    const ws = await readWs(`${running.origin}/realtime/ws?topics=a`);
+    closers.push(() => ws.close());
+    await ws.waitFor('welcome');
+    // The upgrade took that address's only slot, so a stream and a second upgrade are refused.
+    const sse = await fetch(`${running.origin}/realtime/sse?topics=a`);
+    expect(sse.status).toBe(429);
+    await sse.body?.cancel();
+    expect((await upgradeAnswer(`${running.origin}/realtime/ws?topics=a`)).status).toBe(429);
+    expect(asked).toEqual(['/realtime/ws', '/realtime/sse', '/realtime/ws']);
+  });
+
   it('refuses WebSocket upgrades with the full JSON error before upgrading, through attach()', async () => {
     const hub = hubWith({ jwt: { secret: SECRET } });
     const running = await listenHonoNode(hub);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hub } from '@tidings/core';
 import { Hono } from 'hono';
-import { tidings } from '../../src/node.ts';
+import { type TidingsNodeOptions, tidings } from '../../src/node.ts';
 
 /** A Hono app with the hub at `/realtime` on @hono/node-server, listening on 127.0.0.1. */
 export interface HonoNodeServer {
@@ -17,8 +17,12 @@ export interface HonoNodeServer {
  * Starts Hono on Node with the Node entry (direct SSE writes, WebSockets attached to the server),
  * mounted on `app` (a fresh one by default) at `/realtime`.
  */
-export async function listenHonoNode(hub: Hub, app: Hono = new Hono()): Promise<HonoNodeServer> {
-  const realtime = tidings(hub);
+export async function listenHonoNode(
+  hub: Hub,
+  app: Hono = new Hono(),
+  options: TidingsNodeOptions = {},
+): Promise<HonoNodeServer> {
+  const realtime = tidings(hub, options);
   app.route('/realtime', realtime);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   const ws = realtime.attach(server);
