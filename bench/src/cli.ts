@@ -1,7 +1,8 @@
 // `pnpm bench` (full set, writes bench/results and docs/benchmarks.md) and `pnpm bench:smoke`
 // (tiny sizes, prints the tables, writes nothing). Flags: --rounds N, --only A,B, --targets a,b,
 // --cpu-prof (profiles of the tidings servers into a temporary directory), --profile-all (with
-// --cpu-prof: baselines and peers too, to compare heap snapshots), --no-write.
+// --cpu-prof: baselines and peers too, to compare heap snapshots), --server-flags="..." (node flags
+// for every server, for experiments), --no-write.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     targets: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     'profile-all': { type: 'boolean', default: false },
+    'server-flags': { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -33,6 +35,7 @@ const report = await runBench({
   ...(values.only ? { only: values.only.split(',') } : {}),
   ...(values.targets ? { targets: values.targets.split(',') } : {}),
   ...(cpuProfDir ? { cpuProfDir, profileAll: values['profile-all'] } : {}),
+  ...(values['server-flags'] ? { serverFlags: values['server-flags'].split(' ').filter(Boolean) } : {}),
   extraScenarios: await redisScenarios(),
   log: (line) => console.log(line),
 });

@@ -20,6 +20,8 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** Profile every target, not only tidings. Default false. */
   profileAll?: boolean;
+  /** Extra node flags for every server process. Default none. */
+  serverFlags?: string[];
   /** Progress lines. Default none. */
   log?: (line: string) => void;
   /** Extra scenarios (e.g. G) appended to the built-in ones. */
@@ -185,6 +187,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     ...(options.cpuProfDir
       ? { cpuProfDir: options.cpuProfDir, profileAll: options.profileAll ?? false }
       : {}),
+    ...(options.serverFlags ? { serverFlags: options.serverFlags } : {}),
   };
   const all = [...SCENARIOS, ...(options.extraScenarios ?? [])];
   const scenarios = all.filter((s) => !options.only || options.only.includes(s.id));

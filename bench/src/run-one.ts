@@ -60,6 +60,8 @@ export interface RunSettings {
   cpuProfDir?: string;
   /** Profile baselines and peers too. */
   profileAll?: boolean;
+  /** Extra node flags for every server process (experiments, e.g. `--max-semi-space-size=1`). */
+  serverFlags?: string[];
   /** Environment for the server processes (e.g. the Redis URL). */
   env: Record<string, string>;
 }
@@ -84,6 +86,7 @@ export async function runOne(
   const idle = scenario.mode === 'idle';
   const nodeFlags: string[] = [];
   if (idle) nodeFlags.push('--expose-gc');
+  nodeFlags.push(...(settings.serverFlags ?? []));
   // Profiles (CPU over the measured window; a heap snapshot for idle memory) of tidings servers, or of all with profileAll.
   const profileBase =
     settings.cpuProfDir && (target.family === 'tidings' || settings.profileAll)
