@@ -368,7 +368,7 @@ describe('other routes', () => {
   it('limits each principal to maxHttpPublishesPerSecond, with Retry-After, apart from other callers', async () => {
     const hub = makeHub({
       authenticate: (request) => ({ id: request.headers.get('x-user') ?? 'nobody' }),
-      authorize,
+      authorize: () => true,
       maxHttpPublishesPerSecond: 2,
     });
     const post = (user: string) =>
@@ -391,7 +391,7 @@ describe('other routes', () => {
   });
 
   it('counts anonymous callers by client address', async () => {
-    const hub = makeHub({ anonymous: true, authorize, maxHttpPublishesPerSecond: 1 });
+    const hub = makeHub({ anonymous: true, authorize: () => true, maxHttpPublishesPerSecond: 1 });
     const post = (clientAddress: string) =>
       hub.handle(request('publish', { method: 'POST', body: JSON.stringify({ topic: 'a', data: 1 }) }), {
         clientAddress,
