@@ -138,22 +138,44 @@ export function capacityCases(h: () => Harness): void {
         await ws.waitFor('welcome');
         const controller = new AbortController();
         cleanup(() => controller.abort());
-        const waiting: Promise<Response>[] = [];
-        for (let i = 2; i < max; i++) {
+        const hold = async (): Promise<Response> => {
           const poll = fetch(h().route('long-poll', { topics: topic, cursor, timeout: '30' }), {
             headers: await h().auth(),
             signal: controller.signal,
           });
           // If the test fails early, cleanup aborts these: that rejection is expected, not unhandled.
           poll.catch(() => {});
-          waiting.push(poll);
+          return poll;
+        };
+        const waiting: Promise<Response>[] = [];
+        const refused = new Set<number>();
+        const watch = (i: number) =>
+          waiting[i]!.then(
+            (res) => {
+              if (res.status !== 429) return;
+              refused.add(i);
+              void res.body?.cancel();
+            },
+            () => {},
+          );
+        for (let i = 0; i < max - 2; i++) {
+          waiting.push(hold());
+          void watch(i);
         }
         // The held polls take their slots asynchronously: wait until the server is full (a generous
         // bound: on a loaded machine an out-of-process runtime takes a while to seat every poll).
+        // A probe below holds a slot for a moment; a poll that arrived in that moment was refused
+        // (429, correctly) and is sent again.
         const full = await eventually(
           async () => {
+            for (const i of refused) {
+              refused.delete(i);
+              waiting[i] = hold();
+              void watch(i);
+            }
             const res = await fetch(h().route('sse', { topics: topic }), { headers: await h().auth() });
-            if (res.status === 200) {
+            // Full only counts with every poll seated, not with a poll refused meanwhile.
+            if (res.status === 200 || refused.size > 0) {
               await res.body?.cancel();
               return undefined;
             }
