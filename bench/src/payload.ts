@@ -16,7 +16,23 @@ export interface BenchData {
 
 // performance.now() and process.hrtime() read the same CLOCK_MONOTONIC, which every process on the
 // machine shares; this offset turns the cheap performance.now() into a cross-process timestamp.
-const originUs = Number(process.hrtime.bigint() / 1000n) - performance.now() * 1000;
+// Read both clocks back to back a few times and keep the tightest pair: a process descheduled
+// between the two reads (a loaded machine) would otherwise skew every timestamp it makes.
+function clockOffsetUs(): number {
+  let best = Number.POSITIVE_INFINITY;
+  let offset = 0;
+  for (let i = 0; i < 20; i++) {
+    const before = performance.now();
+    const hr = Number(process.hrtime.bigint() / 1000n);
+    const after = performance.now();
+    if (after - before < best) {
+      best = after - before;
+      offset = hr - ((before + after) / 2) * 1000;
+    }
+  }
+  return offset;
+}
+const originUs = clockOffsetUs();
 
 /** Microseconds on CLOCK_MONOTONIC: comparable between the server and load generator processes. */
 export function nowUs(): number {

@@ -102,6 +102,8 @@ export class LongPollConnection extends Connection {
 
   /** The client went away while waiting: free the slot at once. */
   gone(): void {
+    // Also reported after a normal answer (a Node response's `close`): nothing left to do then.
+    if (this.closed) return;
     // Settle the request's promise too (with an answer no one will read) so an adapter awaiting
     // `handle` is never left hanging.
     this.#finish(jsonAnswer(200, pollBody(this.#batch, this.#cursor)));
