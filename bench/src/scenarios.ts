@@ -145,6 +145,20 @@ export const SCENARIOS: readonly Scenario[] = [
     goalText: 'p99 ≤ engine.io polling, at ≤ 0.6× its server µs per delivery',
   },
   {
+    id: 'C-lo',
+    // C saturates every server, which makes µs per delivery the same for all; at 5 events/s no stack
+    // is saturated and every answer carries one event, so µs per delivery is the cost of one answer.
+    title: 'Long polling, below saturation: 1,000 clients, 5 events/s',
+    transport: 'long-poll',
+    mode: 'rate',
+    baseline: 'engineio-polling',
+    targets: ['engineio-polling', ...tidingsTargets('long-poll'), 'raw-http', 'socketio-polling'],
+    unit: 'delivery',
+    full: { clients: 1000, warmupMs: 500, durationMs: 3000, connectConcurrency: 100, ratePerS: 5 },
+    smoke: SMOKE_RATE,
+    goals: [],
+  },
+  {
     id: 'D',
     title: 'Short polling: 32 clients polling back to back, 20 events/s',
     transport: 'poll',
