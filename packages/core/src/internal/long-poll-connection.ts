@@ -1,10 +1,10 @@
 import type { BrokerHead } from '../broker.ts';
-import { formatEventId } from '../event-id.ts';
 import type { EventRecord } from '../event-record.ts';
 import type { HubAnswer } from '../hub-request.ts';
 import type { Principal } from '../principal.ts';
 import { Connection, type ConnectionOwner, type EndReason } from './connection.ts';
 import { jsonAnswer } from './http.ts';
+import { resetAnswer } from './log-answer.ts';
 
 /** What a long poll needs beyond the common owner: batching of answers. */
 export interface LongPollOwner extends ConnectionOwner {
@@ -73,12 +73,7 @@ export class LongPollConnection extends Connection {
   }
 
   protected writeReset(head: BrokerHead): void {
-    this.#finish(
-      jsonAnswer(
-        200,
-        JSON.stringify({ events: [], cursor: formatEventId(head.epoch, head.seq), reset: true }),
-      ),
-    );
+    this.#finish(resetAnswer(head));
   }
 
   /** Answers with everything batched so far. */

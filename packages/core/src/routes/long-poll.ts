@@ -3,6 +3,7 @@ import type { HubAnswer, HubRequest } from '../hub-request.ts';
 import { onClientGone } from '../internal/client-gone.ts';
 import { jsonAnswer } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
+import { readLog } from '../internal/log-answer.ts';
 import { LongPollConnection, pollBody } from '../internal/long-poll-connection.ts';
 import { readCursor, readTimeoutMs, readTopics } from '../internal/query.ts';
 import type { RequestContext } from '../stream-port.ts';
@@ -13,18 +14,11 @@ async function answerFromLog(
   topics: readonly string[],
   cursor: EventPosition,
 ): Promise<HubAnswer | undefined> {
-  const result = await ctx.broker.readAfter(topics, cursor.epoch, cursor.seq);
-  if ('reset' in result) {
-    ctx.resetSent();
-    const head = ctx.head();
-    return jsonAnswer(
-      200,
-      JSON.stringify({ events: [], cursor: formatEventId(head.epoch, head.seq), reset: true }),
-    );
-  }
-  if (result.events.length === 0) return undefined;
-  for (let i = 0; i < result.events.length; i++) ctx.delivered();
-  return jsonAnswer(200, pollBody(result.events, result.events.at(-1)!.id));
+  const events = await readLog(ctx, topics, cursor);
+  if (!Array.isArray(events)) return events as HubAnswer;
+  if (events.length === 0) return undefined;
+  for (let i = 0; i < events.length; i++) ctx.delivered();
+  return jsonAnswer(200, pollBody(events, events.at(-1)!.id));
 }
 
 /**

@@ -2,6 +2,7 @@ import { formatEventId } from '../event-id.ts';
 import type { HubAnswer, HubRequest } from '../hub-request.ts';
 import { jsonAnswer } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
+import { readLog } from '../internal/log-answer.ts';
 import { pollBody } from '../internal/long-poll-connection.ts';
 import { readCursor, readTopics } from '../internal/query.ts';
 
@@ -14,13 +15,10 @@ export async function handlePoll(ctx: HubContext, request: HubRequest, url: URL)
   const head = ctx.head();
   const headId = formatEventId(head.epoch, head.seq);
   if (!cursor) return jsonAnswer(200, pollBody([], headId));
-  const result = await ctx.broker.readAfter(topics, cursor.epoch, cursor.seq);
-  if ('reset' in result) {
-    ctx.resetSent();
-    return jsonAnswer(200, JSON.stringify({ events: [], cursor: headId, reset: true }));
-  }
-  const last = result.events.at(-1);
+  const events = await readLog(ctx, topics, cursor);
+  if (!Array.isArray(events)) return events as HubAnswer;
+  const last = events.at(-1);
   // With nothing new, the cursor stays where the client is (not head): an event published between
   // the read and the answer is then still found next time.
-  return jsonAnswer(200, pollBody(result.events, last ? last.id : formatEventId(cursor.epoch, cursor.seq)));
+  return jsonAnswer(200, pollBody(events, last ? last.id : formatEventId(cursor.epoch, cursor.seq)));
 }
