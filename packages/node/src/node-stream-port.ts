@@ -1,26 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type { EventRecord, StreamPort } from '@tidings/core';
 import { corkForTick } from './cork.ts';
+import { frameMemo } from './frame-memo.ts';
 
 // Each event's SSE frame as a Buffer, made once and written to every subscriber.
-const SSE_BUFFER = Symbol('tidings.node.sse-buffer');
-
-// The last record framed: a broadcast asks for one record once per stream, so this spares a Map
-// lookup per delivery.
-let lastRecord: EventRecord | undefined;
-let lastBuffer: Buffer | undefined;
-
-function frameOf(record: EventRecord): Buffer {
-  if (record === lastRecord) return lastBuffer!;
-  let buffer = record.frames.get(SSE_BUFFER) as Buffer | undefined;
-  if (!buffer) {
-    buffer = Buffer.from(record.sseText);
-    record.frames.set(SSE_BUFFER, buffer);
-  }
-  lastRecord = record;
-  lastBuffer = buffer;
-  return buffer;
-}
+const frameOf = frameMemo(Symbol('tidings.node.sse-buffer'), (record) => Buffer.from(record.sseText));
 
 /** Options of `createNodeStreamPort`. */
 export interface NodeStreamPortOptions {

@@ -3,9 +3,7 @@ import type { EventRecord, SocketPort } from '@tidings/core';
 import * as wsModule from 'ws';
 import { WebSocket } from 'ws';
 import { corkForTick } from './cork.ts';
-
-// Each event's WebSocket frame (header + payload), built once per broadcast, shared by all sockets.
-const WS_FRAME = Symbol('tidings.node.ws-frame');
+import { frameMemo } from './frame-memo.ts';
 
 /** A `ws` socket with the one private field the fast path reads: the TCP socket under it. */
 export type Internal = WebSocket & { _socket?: Duplex };
@@ -15,35 +13,18 @@ const { Sender } = wsModule as unknown as {
   Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
 };
 
-function frameOf(record: EventRecord, text: string): Buffer {
-  let frame = record.frames.get(WS_FRAME) as Buffer | undefined;
-  if (!frame) {
-    const parts = Sender.frame(Buffer.from(text), {
+// Each event's WebSocket frame (header + payload) in one buffer: one write per socket.
+const frameOf = frameMemo(Symbol('tidings.node.ws-frame'), (record) =>
+  Buffer.concat(
+    Sender.frame(Buffer.from(record.wsText), {
       fin: true,
       rsv1: false,
       opcode: 1,
       mask: false,
       readOnly: true,
-    });
-    // One buffer, one write per socket.
-    frame = Buffer.concat(parts);
-    record.frames.set(WS_FRAME, frame);
-  }
-  return frame;
-}
-
-// The last event framed: a broadcast asks for the same record once per socket, so this check
-// spares a Map lookup per delivery (the Map serves sends that interleave records).
-let lastRecord: EventRecord | undefined;
-let lastFrame: Buffer | undefined;
-
-function cachedFrameOf(record: EventRecord, text: string): Buffer {
-  if (record !== lastRecord) {
-    lastFrame = frameOf(record, text);
-    lastRecord = record;
-  }
-  return lastFrame!;
-}
+    }),
+  ),
+);
 
 /**
  * The hub's view of one `ws` socket. A class over the raw TCP socket rather than closures: idle
@@ -65,7 +46,7 @@ export class NodeSocketPort implements SocketPort {
     const ws = this.#ws;
     if (ws.readyState !== WebSocket.OPEN) return;
     corkForTick(this.#socket as never);
-    if (record && this.#preframed) this.#socket!.write(cachedFrameOf(record, text));
+    if (record && this.#preframed) this.#socket!.write(frameOf(record));
     else ws.send(text);
   }
 
