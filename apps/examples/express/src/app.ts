@@ -34,6 +34,8 @@ export interface BuiltApp {
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
+// The by-hand page's script and styles are the Hono example's page's (one copy for both examples).
+const PLAIN_DIR = fileURLToPath(new URL('../../hono/public', import.meta.url));
 
 // Subscribing needs a valid token (the hub checks it); publishing from a client is only for
 // tokens that carry a role, and only on `chat`. Notes and lab events are published by the server alone.
@@ -86,5 +88,7 @@ export function buildApp(options: AppOptions): BuiltApp {
   app.use(lab.router);
   app.use('/realtime', lab.track, realtime);
   app.use(express.static(PUBLIC_DIR));
+  app.get('/plain.js', (_req, res) => res.sendFile('app.js', { root: PLAIN_DIR }));
+  app.get('/plain.css', (_req, res) => res.sendFile('style.css', { root: PLAIN_DIR }));
   return { app, hub, realtime, lab };
 }
