@@ -13,7 +13,11 @@ import { summarizeProfiles } from './report/profile-summary.ts';
 import { writeReport } from './report/write-report.ts';
 import { runBench } from './run-bench.ts';
 
+// `pnpm bench -- --only A` (npm's habit) reaches us with the `--` under pnpm 12: it only separates.
+const args = process.argv.slice(2);
+if (args[0] === '--') args.shift();
 const { values } = parseArgs({
+  args,
   options: {
     smoke: { type: 'boolean', default: false },
     rounds: { type: 'string' },

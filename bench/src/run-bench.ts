@@ -134,20 +134,25 @@ function summarize(scenario: Scenario, runs: RunRecord[]): TargetSummary[] {
     const mine = runs.filter((r) => r.target === id && r.ok && r.metrics).map((r) => r.metrics!);
     const medianOf = {} as Record<SummaryMetric, number>;
     const ratioOf = {} as Record<SummaryMetric, number>;
-    for (const metric of SUMMARY_METRICS) {
-      medianOf[metric] = median(mine.map((m) => m[metric]));
+    // The median over rounds of this target's metric divided by another's in the same round.
+    const ratioTo = (metric: SummaryMetric, other: string) => {
       const ratios: number[] = [];
       for (const round of byRound.values()) {
         const own = round.get(id);
-        const base = round.get(scenario.baseline);
+        const base = round.get(other);
         if (own && base) ratios.push(own[metric] / base[metric]);
       }
-      ratioOf[metric] = median(ratios);
+      return median(ratios);
+    };
+    for (const metric of SUMMARY_METRICS) {
+      medianOf[metric] = median(mine.map((m) => m[metric]));
+      ratioOf[metric] = ratioTo(metric, scenario.baseline);
     }
+    const applies = (goal: Goal) => (!goal.only || goal.only.includes(id)) && !goal.except?.includes(id);
     const goals =
       target.family === 'tidings'
-        ? scenario.goals.map((goal) => {
-            const value = ratioOf[goal.metric];
+        ? scenario.goals.filter(applies).map((goal) => {
+            const value = goal.versus ? ratioTo(goal.metric, goal.versus) : ratioOf[goal.metric];
             const pass = goal.op === '>=' ? value >= goal.ratio : value <= goal.ratio;
             return { ...goal, value, pass };
           })

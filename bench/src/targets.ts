@@ -30,11 +30,11 @@ export interface Target {
   dedicated?: boolean;
 }
 
-function tidingsEndpoints(base = '/realtime'): Partial<Record<Transport, Endpoint>> {
+function tidingsEndpoints(base = '/realtime', extra = ''): Partial<Record<Transport, Endpoint>> {
   return {
     // tidings greets every socket; the welcome means the subscription is in place.
-    ws: { kind: 'ws', path: `${base}/ws?topics=${TOPIC}`, readyOn: 'message' },
-    sse: { kind: 'sse', path: `${base}/sse?topics=${TOPIC}` },
+    ws: { kind: 'ws', path: `${base}/ws?topics=${TOPIC}${extra}`, readyOn: 'message' },
+    sse: { kind: 'sse', path: `${base}/sse?topics=${TOPIC}${extra}` },
     'long-poll': { kind: 'long-poll', path: `${base}/long-poll?topics=${TOPIC}&timeout=25` },
     poll: { kind: 'poll', path: `${base}/poll?topics=${TOPIC}` },
   };
@@ -50,6 +50,73 @@ export const TARGETS: readonly Target[] = [
     label: 'tidings, bare node:http (serve)',
     family: 'tidings',
     script: 'tidings-node.ts',
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    // The operator's side on: every connection is a user of its own, present (presence on) in a
+    // room of its own, so the figure is the per-connection cost of seats and presence (a join, its
+    // event in the room's log, the cluster's and the tracker's entries), not of fanning joins out.
+    id: 'tidings-node-presence',
+    label: 'tidings, bare node:http, identified users with presence',
+    family: 'tidings',
+    script: 'tidings-node.ts',
+    args: ['presence'],
+    dedicated: true,
+    endpoints: tidingsEndpoints('/realtime', ',room-{client}&user=u{client}'),
+  },
+  {
+    // The same users and rooms without presence: what presence itself adds is the difference.
+    id: 'tidings-node-rooms',
+    label: 'tidings, bare node:http, identified users, a room each, no presence',
+    family: 'tidings',
+    script: 'tidings-node.ts',
+    args: ['rooms'],
+    dedicated: true,
+    endpoints: tidingsEndpoints('/realtime', ',room-{client}&user=u{client}'),
+  },
+  {
+    // Only with TIDINGS_REF set (see server/tidings-ref.ts), in A, B and E: `--targets tidings-node,tidings-node-ref`.
+    id: 'tidings-node-ref',
+    label: `tidings at ${process.env.TIDINGS_REF_LABEL ?? 'the reference commit'}, bare node:http (serve)`,
+    family: 'peer',
+    script: 'tidings-ref.ts',
+    dedicated: true,
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-node-batch',
+    label: 'tidings, bare node:http, batchWindowMs: 1',
+    family: 'tidings',
+    script: 'tidings-node.ts',
+    args: ['batch'],
+    dedicated: true,
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-node-hooks',
+    label: 'tidings, bare node:http, all five hooks set',
+    family: 'tidings',
+    script: 'tidings-node.ts',
+    args: ['hooks'],
+    dedicated: true,
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-node-metrics',
+    label: 'tidings, bare node:http, metrics to an OpenTelemetry SDK meter',
+    family: 'tidings',
+    script: 'tidings-node.ts',
+    args: ['metrics'],
+    dedicated: true,
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-node-conflate',
+    label: 'tidings, bare node:http, the topic conflated (conflateTopics)',
+    family: 'tidings',
+    script: 'tidings-node.ts',
+    args: ['conflate'],
+    dedicated: true,
     endpoints: tidingsEndpoints(),
   },
   {
@@ -78,6 +145,15 @@ export const TARGETS: readonly Target[] = [
     label: 'tidings, bare node:http, events through Redis',
     family: 'tidings',
     script: 'tidings-redis.ts',
+    publisherArgs: ['publisher'],
+    dedicated: true,
+    endpoints: tidingsEndpoints(),
+  },
+  {
+    id: 'tidings-postgres',
+    label: 'tidings, bare node:http, events through PostgreSQL',
+    family: 'tidings',
+    script: 'tidings-postgres.ts',
     publisherArgs: ['publisher'],
     dedicated: true,
     endpoints: tidingsEndpoints(),
@@ -142,6 +218,13 @@ export const TARGETS: readonly Target[] = [
     label: 'better-sse 0.16 channel',
     family: 'peer',
     script: 'better-sse.ts',
+    endpoints: { sse: { kind: 'sse', path: '/sse' } },
+  },
+  {
+    id: 'express-sse',
+    label: 'Express 5, SSE by hand',
+    family: 'peer',
+    script: 'express-sse.ts',
     endpoints: { sse: { kind: 'sse', path: '/sse' } },
   },
   {

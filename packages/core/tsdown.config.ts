@@ -1,3 +1,8 @@
 import { packageBuild } from '../../tsdown.shared.ts';
 
-export default packageBuild('neutral', { index: 'src/index.ts', protocol: 'src/protocol/index.ts' });
+export default packageBuild('neutral', {
+  index: 'src/index.ts',
+  adapter: 'src/adapter.ts',
+  broker: 'src/broker-api.ts',
+  protocol: 'src/protocol/index.ts',
+});

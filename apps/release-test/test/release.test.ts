@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -40,8 +41,7 @@ async function installConsumer(name: string, packages: string[]): Promise<string
   mkdirSync(dir);
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
   writeFileSync(join(dir, '.npmrc'), `@tidings:registry=${registry.url}/\n`);
-  for (const f of ['receive.mjs', `${name}-server.mjs`])
-    copyFileSync(join(here, 'consumers', f), join(dir, f));
+  for (const f of ['receive.mjs', 'scratch-app.mjs']) copyFileSync(join(here, 'consumers', f), join(dir, f));
   await run('npm', ['install', '--no-audit', '--no-fund', ...packages], dir);
   return dir;
 }
@@ -78,43 +78,73 @@ describe('a release installs and works like a user would meet it', () => {
   it('versions every public package together (the fixed group)', async () => {
     expect(version).toMatch(/^0\.\d+\.\d+$/);
     expect(version).not.toBe('0.0.0');
-    for (const name of ['core', 'node', 'express', 'koa', 'hono', 'client', 'redis']) {
+    for (const name of ['core', 'node', 'express', 'koa', 'hono', 'client', 'redis', 'postgres', 'testing']) {
       const manifest = await (await fetch(`${registry.url}/@tidings/${name}`)).json();
       expect(Object.keys(manifest.versions)).toContain(version);
     }
   });
 
-  it('@tidings/express from the registry, with npm, receives an event over SSE and WebSocket', async () => {
-    const dir = await installConsumer('express', [
-      `@tidings/express@${version}`,
-      `@tidings/core@${version}`,
-      'express@5.3.0',
-    ]);
-    const result = JSON.parse(await run('node', ['express-server.mjs'], dir));
-    expect(result.sse).toEqual({
-      id: result.id,
-      topic: 'greetings',
-      event: 'message',
-      data: { hello: 'from express' },
+  // One scratch app per adapter, installed with npm from the registry: its own routes that end in
+  // route names stay its own, and SSE and WebSocket work at the documented path, mounted at the
+  // root and under a framework prefix.
+  const adapters: [string, string[]][] = [
+    ['express', ['@tidings/express@VERSION', 'express@5.3.0']],
+    ['koa', ['@tidings/koa@VERSION', 'koa@3.3.0', 'koa-mount@4.2.0']],
+    ['hono', ['@tidings/hono@VERSION', '@tidings/node@VERSION', 'hono@4.13.19', '@hono/node-server@2.1.9']],
+  ];
+  for (const [adapter, packages] of adapters) {
+    it(`@tidings/${adapter} from the registry, mounted at the root and under a prefix, keeps the app's routes`, async () => {
+      const dir = await installConsumer(adapter, [
+        `@tidings/core@${version}`,
+        ...packages.map((p) => p.replace('VERSION', version)),
+      ]);
+      for (const mount of ['root', 'prefixed']) {
+        const result = JSON.parse(await run('node', ['scratch-app.mjs', adapter, mount], dir));
+        expect(result.own, mount).toEqual({
+          publish: { app: 'POST /api/x/publish' },
+          poll: { app: 'GET /api/x/poll' },
+        });
+        expect(result.sse, mount).toEqual({
+          id: result.id,
+          topic: 'greetings',
+          event: 'message',
+          data: { hello: adapter },
+        });
+        expect(result.ws, mount).toEqual({ type: 'event', ...result.sse });
+      }
     });
-    expect(result.ws).toEqual({ type: 'event', ...result.sse });
-  });
+  }
 
-  it('@tidings/hono from the registry, with npm, receives an event over SSE and WebSocket on @hono/node-server', async () => {
-    const dir = await installConsumer('hono', [
-      `@tidings/hono@${version}`,
-      `@tidings/core@${version}`,
-      `@tidings/node@${version}`,
-      'hono@4.13.19',
-      '@hono/node-server@2.1.9',
+  // The recipes of docs/testing.md, as apps/examples/testing runs them in the workspace, run again
+  // here from the published packages: a component test, Chromium behind a buffering proxy, a slow
+  // consumer. vitest comes from npm, as a user's would.
+  it('@tidings/testing from the registry runs the three recipes of docs/testing.md', async () => {
+    const dir = await installConsumer('testing', [
+      ...['core', 'node', 'client', 'testing'].map((name) => `@tidings/${name}@${version}`),
+      'esbuild@0.28.2',
+      'playwright-core@1.65.1',
+      'vitest@5.1.2',
     ]);
-    const result = JSON.parse(await run('node', ['hono-server.mjs'], dir));
-    expect(result.sse).toEqual({
-      id: result.id,
-      topic: 'greetings',
-      event: 'message',
-      data: { hello: 'from hono' },
-    });
-    expect(result.ws).toEqual({ type: 'event', ...result.sse });
+    const example = join(repo, 'apps/examples/testing');
+    for (const part of ['src', 'public', 'test'])
+      cpSync(join(example, part), join(dir, part), { recursive: true });
+    const report = join(dir, 'report.json');
+    await run('npx', ['vitest', 'run', '--reporter=json', `--outputFile=${report}`], dir);
+    const result = JSON.parse(readFileSync(report, 'utf8'));
+    const names = result.testResults.flatMap(
+      (file: { assertionResults: { title: string; status: string }[] }) =>
+        file.assertionResults.map((test) => `${test.status}: ${test.title}`),
+    );
+    expect(result.numFailedTests, names.join('\n')).toBe(0);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'passed: shows "reconnecting…" while the network is down, then the scores it missed, in order',
+        'passed: shows live scores behind a proxy that buffers responses and refuses WebSockets',
+        'passed: cuts a viewer whose network stalls, never slows the others, and lets it resume once it moves',
+      ]),
+    );
+    // Resolved from the installed packages' builds, not from the workspace's sources.
+    expect(existsSync(join(dir, 'node_modules/@tidings/testing/dist/index.js'))).toBe(true);
+    expect(existsSync(join(dir, 'node_modules/@tidings/testing/src'))).toBe(false);
   });
 });

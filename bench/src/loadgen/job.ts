@@ -20,7 +20,10 @@ export interface LoadJob {
   kind: ClientKind;
   host: string;
   port: number;
-  /** Path with query for `ws`, `sio-ws` and `sse`; the route with its query for the polls; the engine.io path for the engine ones. */
+  /**
+   * Path with query for `ws`, `sio-ws` and `sse`; the route with its query for the polls; the
+   * engine.io path for the engine ones. In `ws` and `sse` paths, `{client}` becomes the client's index.
+   */
   path: string;
   clients: number;
   /** Connections opened at once while connecting. */

@@ -22,7 +22,7 @@ export function openSseClient(job: LoadJob, tracker: Tracker, index: number): Pr
       {
         host: job.host,
         port: job.port,
-        path: job.path,
+        path: job.path.replaceAll('{client}', String(index)),
         agent: false,
         headers: { accept: 'text/event-stream', 'cache-control': 'no-cache' },
       },

@@ -20,7 +20,8 @@ export function openWsClient(job: LoadJob, tracker: Tracker, index: number): Pro
   const readyOnMessage = job.readyOn === 'message';
   const stamp: Stamp = { seq: 0, timeUs: 0 };
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${job.host}:${job.port}${job.path}`, { perMessageDeflate: false });
+    const path = job.path.replaceAll('{client}', String(index));
+    const ws = new WebSocket(`ws://${job.host}:${job.port}${path}`, { perMessageDeflate: false });
     let ready = false;
     const client: OpenClient = { close: () => ws.terminate() };
     const becomeReady = () => {

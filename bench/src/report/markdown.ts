@@ -6,6 +6,7 @@ const METRIC_NAMES: Record<GoalResult['metric'], string> = {
   usPerUnit: 'µs',
   p99Ms: 'p99',
   rssPerConnKB: 'RSS/conn',
+  heapPerConnKB: 'heap/conn',
 };
 
 function goalCell(summary: TargetSummary): string {

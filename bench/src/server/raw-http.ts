@@ -1,7 +1,7 @@
 // Raw node:http: SSE, long polling and short polling written by hand the plain way, the baseline
 // of scenarios B, D and E-sse. SSE builds its text once per broadcast and `res.write`s it to each
-// client. With the argument `tuned`, SSE writes one shared Buffer with each socket corked for the
-// tick (what a hand-optimised server does). Long poll answers every waiter at once per publish,
+// client. With the argument `tuned`, SSE writes one shared, already chunk-framed Buffer straight to
+// each socket, corked for the tick (what a hand-optimised server does). Long poll answers every waiter at once per publish,
 // one body per distinct cursor; a 25 s timer per waiter, as a straightforward server would.
 import { once } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
@@ -11,6 +11,7 @@ import { runTargetServer } from './harness.ts';
 import { corkForTick } from './tick-cork.ts';
 
 const RETAINED = 1000;
+const CRLF = Buffer.from('\r\n');
 const LONG_POLL_TIMEOUT_MS = 25_000;
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 
@@ -82,10 +83,14 @@ await runTargetServer(async (args) => {
       if (streams.size > 0) {
         const text = `id: ${seq}\ndata: ${json}\n\n`;
         if (tuned) {
-          const bytes = Buffer.from(text);
+          // Framed once: the HTTP/1.1 chunk (size line, data, CRLF) built one time and written to
+          // each socket as is, bypassing res.write's per-call framing (the headers went out with
+          // the stream's first write, so the socket carries only this response's chunks).
+          const data = Buffer.from(text);
+          const bytes = Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, CRLF]);
           for (const res of streams) {
             corkForTick(res.socket!);
-            res.write(bytes);
+            res.socket!.write(bytes);
           }
         } else for (const res of streams) res.write(text);
       }

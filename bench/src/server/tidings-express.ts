@@ -1,4 +1,4 @@
-// tidings mounted in an Express 5 app: `app.use('/realtime', tidings(hub))`.
+// tidings mounted in an Express 5 app: `app.use(tidings(hub))`.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createHub } from '@tidings/core';
@@ -12,7 +12,7 @@ await runTargetServer(async () => {
   const hub = createHub(benchHubOptions);
   const app = express();
   const realtime = tidings(hub);
-  app.use('/realtime', realtime);
+  app.use(realtime);
   const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   realtime.attach(server);

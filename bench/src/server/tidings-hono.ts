@@ -1,4 +1,4 @@
-// tidings on Hono running on @hono/node-server: `app.route('/realtime', tidings(hub))` from
+// tidings on Hono running on @hono/node-server: `app.use(tidings(hub))` from
 // @tidings/hono/node, WebSockets attached to the server `serve()` returns.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +14,7 @@ await runTargetServer(async () => {
   const hub = createHub(benchHubOptions);
   const app = new Hono();
   const realtime = tidings(hub);
-  app.route('/realtime', realtime);
+  app.use(realtime);
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
   });

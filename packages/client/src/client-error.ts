@@ -1,19 +1,39 @@
+import type { ErrorCode } from '@tidings/core/protocol';
+
 /**
- * The one error class of the client. `code` is a protocol error code (`unauthorized`, `forbidden`,
- * `rate_limited`, …) or one of the client's own: `network` (no answer from the server),
- * `disconnected` (a WebSocket publish lost its connection before the ack), `closed` (the client was
- * closed), `bad_response` (an answer that does not follow the protocol).
+ * Codes of the client's own, for failures no server answer names: `network` (no answer from the
+ * server), `disconnected` (the connection ended without a reason), `closed` (the client was
+ * closed), `bad_response` (an answer that does not follow the protocol), `outbox_full` (a publish
+ * while `maxOutbox` publishes wait for their answer).
  */
+export type ClientOwnCode = 'network' | 'disconnected' | 'closed' | 'bad_response' | 'outbox_full';
+
+/** Every code a ClientError can carry: the protocol's error codes and the client's own. */
+export type ClientErrorCode = ErrorCode | ClientOwnCode;
+
+/** The one error class of the client; `code` says what happened, machine-readably. */
 export class ClientError extends Error {
   /** Machine-readable reason. */
-  readonly code: string;
+  declare readonly code: ClientErrorCode;
   /** The HTTP status, when the error came from an HTTP answer. */
-  readonly status: number | undefined;
+  declare readonly status: number | undefined;
+  /** The topic the error is about: set when the server refused this one topic (`forbidden`). */
+  declare readonly topic: string | undefined;
 
-  constructor(code: string, message: string, status?: number) {
+  constructor(code: ClientErrorCode, message: string, status?: number, topic?: string) {
     super(message);
-    this.name = 'ClientError';
-    this.code = code;
-    this.status = status;
+    // Own fields, so that a spread copies them (errors cross tabs as plain objects).
+    Object.assign(this, { name: 'ClientError', code, status, topic });
   }
+}
+
+/**
+ * A code read off the wire. Codes come from the server and are the protocol's; anything that is not
+ * a short code name (a proxy's garbage) becomes `bad_response`. The table itself is not bundled:
+ * the client stays small.
+ */
+export function toClientCode(value: unknown): ClientErrorCode {
+  return typeof value === 'string' && /^[a-z_]{1,32}$/.test(value)
+    ? (value as ClientErrorCode)
+    : 'bad_response';
 }

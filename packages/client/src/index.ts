@@ -5,7 +5,18 @@
  */
 
 export type { Envelope } from '@tidings/core/protocol';
-export type { AnyEnvelope, Client, ClientEvents, ClientStatus } from './client.ts';
+export type {
+  AnyEnvelope,
+  Client,
+  ClientEvents,
+  ClientStatus,
+  PublishInfo,
+  PublishOptions,
+  PublishState,
+  ResetInfo,
+  SubscribeOptions,
+} from './client.ts';
+export type { ClientErrorCode, ClientOwnCode } from './client-error.ts';
 export { ClientError } from './client-error.ts';
 export { createClient } from './create-client.ts';
 export { CLIENT_DEFAULTS, type ClientOptions, type TopicMap, type TransportName } from './options.ts';

@@ -1,31 +1,39 @@
 import { isValidTopic } from '@tidings/core/protocol';
+import { routeUrl } from './internal/http.ts';
 
 /** The transports, best first. */
 export type TransportName = 'ws' | 'sse' | 'long-poll' | 'poll';
 
-/** An optional map from topic name to payload type, e.g. `{ notes: { text: string } }`. */
-export type TopicMap = Record<string, unknown>;
+/**
+ * The topics of an app and the data each carries, e.g. `interface Topics { notes: { text: string } }`.
+ * Any object type works, an `interface` included, and the same type serves `createHub`.
+ */
+export type TopicMap = object;
 
 /** Options of `createClient`. Only `url` is required. */
-export interface ClientOptions<T extends TopicMap = TopicMap> {
+export interface ClientOptions<T extends TopicMap = Record<string, unknown>> {
   /**
    * Where the routes are mounted, e.g. `https://app.example/realtime`. In a browser it may be
    * relative to the page (`/realtime`). Required.
    */
   url: string;
   /** Topics to receive from the start, through `on('event')`, besides those of `subscribe`. Default none. */
-  topics?: (keyof T & string)[];
+  topics?: NoInfer<keyof T & string>[];
   /**
    * The transports to use, in order of preference: the client starts with the first and falls back
    * along the list. Default `['ws', 'sse', 'long-poll', 'poll']`.
    */
   transports?: TransportName[];
-  /** A fixed token, sent as `Authorization: Bearer` (and as `?token=` on WebSocket URLs, which cannot carry headers). Default none. */
+  /**
+   * A fixed token, sent as `Authorization: Bearer` and, on a WebSocket, as its first message (never
+   * in a URL). Default none.
+   */
   token?: string;
   /**
    * Returns a fresh token. Called before the first connection when `token` is not given, and again
    * whenever the server answers 401 or closes with 4401, after which the client reconnects from its
-   * cursor. Without it a 401 is terminal. Default none.
+   * cursor. A JWT is also renewed at 80 % of its life (its `exp`, read without verifying) and handed
+   * to an open WebSocket in band, with no reconnect. Without it a 401 is terminal. Default none.
    */
   getToken?: () => string | Promise<string>;
   /**
@@ -42,18 +50,37 @@ export interface ClientOptions<T extends TopicMap = TopicMap> {
   /** Cap of the reconnect delay ceiling, in ms. Default 20000. */
   maxReconnectDelayMs?: number;
   /**
-   * How long a transport may take to deliver its first bytes (the WebSocket welcome, the SSE opening
-   * comment) before the client falls back to the next one, in ms. Default 4000.
+   * How long a request may wait for its answer to begin (the HTTP head, the WebSocket handshake), in
+   * ms. Past it the attempt is dropped: when plain HTTP still answers, the transport is held by
+   * something in between and the client falls back; when nothing answers, it retries. A slow link
+   * only needs this to cover its round trips. Also the grace a long poll gets beyond its timeout.
+   * Default 10000.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * How long an answer that has begun may take to deliver its first bytes (the SSE opening comment
+   * after the head, the WebSocket welcome after the handshake) before the client decides a proxy is
+   * buffering it and falls back, in ms. The link's latency is not part of it. Default 4000.
    */
   openTimeoutMs?: number;
   /** How long to stay on a worse transport before trying the better ones again, in ms; doubles after each failed probe, up to 16×. 0 disables. Default 60000. */
   probeIntervalMs?: number;
-  /** How long the server may hold a long poll, in seconds. Default 25. */
-  longPollTimeoutS?: number;
+  /** How long the server may hold a long poll, in ms (sent as `timeout` in seconds). Default 25000. */
+  longPollTimeoutMs?: number;
   /** Pause between short polls, in ms. Default 3000. */
   pollIntervalMs?: number;
-  /** A tab hidden for at least this long reconnects at once when it becomes visible again, in ms. Default 60000. */
-  wakeAfterHiddenMs?: number;
+  /**
+   * How many publishes may wait for the server's answer (in this tab); one more is refused with
+   * `outbox_full`. Default 100.
+   */
+  maxOutbox?: number;
+  /**
+   * Keep the outbox in IndexedDB, so publishes waiting for their answer survive a reload or a crash
+   * of the tab: the next client of the same `url` in this browser sends them (same keys, same
+   * order) once the tab that made them is gone. Loads its code only when true; where IndexedDB or
+   * Web Locks are missing (Node) the outbox stays in memory. Default false.
+   */
+  persist?: boolean;
   /** Random source in [0, 1) for the jitter (inject one for tests). Default `Math.random`. */
   random?: () => number;
   /** The fetch to use. Default the global `fetch`. */
@@ -67,36 +94,34 @@ export const CLIENT_DEFAULTS: {
   readonly transports: readonly TransportName[];
   readonly reconnectDelayMs: 500;
   readonly maxReconnectDelayMs: 20000;
+  readonly connectTimeoutMs: 10000;
   readonly openTimeoutMs: 4000;
   readonly probeIntervalMs: 60000;
-  readonly longPollTimeoutS: 25;
+  readonly longPollTimeoutMs: 25000;
   readonly pollIntervalMs: 3000;
-  readonly wakeAfterHiddenMs: 60000;
+  readonly maxOutbox: 100;
 } = {
   transports: ['ws', 'sse', 'long-poll', 'poll'],
   reconnectDelayMs: 500,
   maxReconnectDelayMs: 20000,
+  connectTimeoutMs: 10_000,
   openTimeoutMs: 4000,
   probeIntervalMs: 60000,
-  longPollTimeoutS: 25,
+  longPollTimeoutMs: 25_000,
   pollIntervalMs: 3000,
-  wakeAfterHiddenMs: 60000,
+  maxOutbox: 100,
 };
 
 /** Options with defaults applied. */
-export type Resolved = Required<Omit<ClientOptions, 'token' | 'getToken' | 'cursor'>> &
-  Pick<ClientOptions, 'token' | 'getToken' | 'cursor'>;
+export type Resolved = Required<Omit<ClientOptions, 'token' | 'getToken' | 'cursor' | 'persist'>> &
+  Pick<ClientOptions, 'token' | 'getToken' | 'cursor' | 'persist'>;
 
 const NAMES = CLIENT_DEFAULTS.transports;
-const NUMBERS = [
-  'reconnectDelayMs',
-  'maxReconnectDelayMs',
-  'openTimeoutMs',
-  'probeIntervalMs',
-  'longPollTimeoutS',
-  'pollIntervalMs',
-  'wakeAfterHiddenMs',
-] as const;
+
+// Every TypeError of an impossible option says which one and what it got.
+const invalid = (what: string): never => {
+  throw new TypeError(`invalid ${what}`);
+};
 
 /** Applies defaults; throws a TypeError for impossible options, at `createClient` time. */
 export function resolveOptions(options: ClientOptions): Resolved {
@@ -104,29 +129,36 @@ export function resolveOptions(options: ClientOptions): Resolved {
   const o: Record<string, unknown> = {
     ...CLIENT_DEFAULTS,
     topics: [],
-    sharedConnection: !!(g.navigator?.locks && g.BroadcastChannel && g.document),
+    sharedConnection: !!g.document,
     random: Math.random,
-    fetch: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init),
+    fetch: (...args: Parameters<typeof fetch>) => fetch(...args),
     WebSocket: g.WebSocket,
   };
   // An option given as undefined keeps its default.
   for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
-  for (const key of NUMBERS) {
-    const value = o[key] as number;
-    if (!(value >= 0 && value < Infinity)) throw new TypeError(`${key} must be a number ≥ 0`);
-  }
-  try {
-    new URL(o.url as string, g.location?.href);
-  } catch {
-    throw new TypeError('url must be an absolute URL (or, in a page, one relative to it)');
-  }
-  // Asked for where the APIs are missing (server-side rendering): a connection of its own instead.
+  // Where the APIs are missing (server-side rendering), a connection of its own, even if asked for.
   o.sharedConnection &&= !!(g.navigator?.locks && g.BroadcastChannel);
   const t = o.transports as TransportName[];
-  if (!t.length || t.some((name, i) => !NAMES.includes(name) || t.indexOf(name) !== i)) {
-    throw new TypeError(`transports must be distinct names from ${NAMES}`);
+  for (const key in CLIENT_DEFAULTS) {
+    const value = o[key] as number;
+    // The transports: known and distinct. Every other default is a finite number ≥ 0 (ms, or a count).
+    if (
+      key === 'transports'
+        ? !t.length || t.some((name, i) => !NAMES.includes(name) || t.indexOf(name) < i)
+        : !(value >= 0 && value < Infinity)
+    )
+      invalid(`${key}: ${value}`);
   }
-  for (const topic of o.topics as string[])
-    if (!isValidTopic(topic)) throw new TypeError(`invalid topic ${topic}`);
+  try {
+    routeUrl(o.url as string, '', {});
+  } catch {
+    invalid(`url: ${o.url}`);
+  }
+  for (const topic of o.topics as string[]) checkTopic(topic);
   return o as unknown as Resolved;
+}
+
+/** Throws a TypeError for a topic the protocol does not allow. */
+export function checkTopic(topic: string): void {
+  if (!isValidTopic(topic)) invalid(`topic: ${topic}`);
 }

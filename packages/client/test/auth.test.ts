@@ -1,4 +1,5 @@
 import { signJwt } from '@tidings/core';
+import { createFaultProxy } from '@tidings/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Client, ClientError, createClient, type TransportName } from '../src/index.ts';
 import { startServer, type TestServer } from './support/server.ts';
@@ -14,7 +15,7 @@ async function jwtServer(): Promise<TestServer> {
   const s = await startServer({
     hub: {
       anonymous: false,
-      jwt: { secret, leewayS: 0 },
+      jwt: { secret, leewayMs: 0 },
       tickMs: 50,
       authorize: (_principal, topic) => topic !== 'secret',
     },
@@ -39,9 +40,9 @@ function client(options: Parameters<typeof createClient>[0]): Client {
 }
 
 describe('auth', () => {
-  it('a token that expires mid-stream (401 / 4401 / SSE close) → getToken() → resumes, nothing lost', async () => {
+  it('a token that expires mid-stream (401 / SSE close) → getToken() → resumes, nothing lost', async () => {
     const s = await jwtServer();
-    const transports: TransportName[] = ['ws', 'sse', 'long-poll'];
+    const transports: TransportName[] = ['sse', 'long-poll'];
     const calls = new Map<TransportName, number>();
     const got = new Map<TransportName, string[]>();
     const codes = new Map<TransportName, string[]>();
@@ -72,7 +73,7 @@ describe('auth', () => {
     ids.push(...(await publishMany(s.hub, 'a', 3)));
     for (const t of transports) {
       expect(calls.get(t), t).toBeGreaterThanOrEqual(2);
-      // WebSocket: close 4401; SSE: a `close` event; long poll: the next request's 401.
+      // SSE: a `close` event; long poll: the next request's 401.
       expect(codes.get(t), t).toContain(t === 'long-poll' ? 'unauthorized' : 'token_expired');
       await waitFor(() => got.get(t)!.length >= ids.length, 5000, t);
       expect(got.get(t), t).toEqual(ids);
@@ -80,7 +81,100 @@ describe('auth', () => {
     for (const c of clients) expect(c.status).toBe('open');
   });
 
-  it('a refused first token (401 before the WebSocket upgrade) → getToken() again → opens on WebSocket', async () => {
+  it('WebSocket: a JWT from getToken is renewed in band at 80 % of its life; the socket stays open past its expiry, nothing lost', async () => {
+    const s = await jwtServer();
+    const expiries: number[] = [];
+    const c = client({
+      url: s.url,
+      transports: ['ws'],
+      getToken: () => {
+        // Whole seconds: each token lives between 9 and 10 s, renewed 1.8 s or more before it ends
+        // (a generous margin on a busy machine).
+        const exp = Math.floor(Date.now() / 1000) + 10;
+        expiries.push(exp * 1000);
+        return signJwt({ sub: 'user', exp }, secret);
+      },
+    });
+    const got: string[] = [];
+    c.subscribe('a', (_d, e) => got.push(e.id));
+    const reconnects: string[] = [];
+    c.on('reconnecting', ({ error }) => reconnects.push(error.code));
+    await next(c, 'open');
+    const ids: string[] = [];
+    // Publish steadily until well past the first token's expiry (bounded).
+    for (let i = 0; i < 800 && (expiries.length < 2 || Date.now() < expiries[0]! + 500); i++) {
+      ids.push(await s.hub.publish('a', i));
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(Date.now()).toBeGreaterThanOrEqual(expiries[0]! + 500);
+    expect(expiries.length).toBeGreaterThanOrEqual(2);
+    await waitFor(() => got.length === ids.length, 5000, 'every event');
+    expect(got).toEqual(ids);
+    // One socket all along: no reconnect, one upgrade, still open.
+    expect(reconnects).toEqual([]);
+    expect(s.requests.filter((url) => url.startsWith('/realtime/ws'))).toHaveLength(1);
+    expect(s.hub.stats().connections.total).toBe(1);
+    expect(c.status).toBe('open');
+  });
+
+  it('WebSocket: a renewal that fails is left to the server: close 4401 at expiry, a fresh token, resumed, nothing lost', async () => {
+    const s = await jwtServer();
+    let calls = 0;
+    const c = client({
+      url: s.url,
+      transports: ['ws'],
+      getToken: () => {
+        calls++;
+        if (calls === 2) throw new Error('token service down');
+        return tokenFor(calls === 1 ? 2 : 60);
+      },
+    });
+    const got: string[] = [];
+    c.subscribe('a', (_d, e) => got.push(e.id));
+    const codes: string[] = [];
+    c.on('reconnecting', ({ error }) => codes.push(error.code));
+    await next(c, 'open');
+    const ids: string[] = [];
+    for (let i = 0; i < 200 && calls < 3; i++) {
+      ids.push(await s.hub.publish('a', i));
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    ids.push(...(await publishMany(s.hub, 'a', 3)));
+    expect(calls).toBe(3);
+    expect(codes).toEqual(['token_expired']);
+    await waitFor(() => got.length === ids.length, 5000, 'every event');
+    expect(got).toEqual(ids);
+    expect(c.status).toBe('open');
+  });
+
+  it('no token in any URL: headers and the WebSocket first message carry it, on all four transports, fixed or from getToken', async () => {
+    const s = await jwtServer();
+    // What goes over the wire, as a proxy in between sees it: the server logs each request line it gets.
+    const proxy = await createFaultProxy({ target: s.url });
+    cleanup.push(proxy);
+    const token = await tokenFor(60);
+    const transports: TransportName[] = ['ws', 'sse', 'long-poll', 'poll'];
+    for (const transport of transports) {
+      for (const given of [{ token }, { getToken: () => token }]) {
+        const c = client({ url: proxy.url, transports: [transport], pollIntervalMs: 50, ...given });
+        const got: string[] = [];
+        c.subscribe('a', (_d, e) => got.push(e.id));
+        await next(c, 'open');
+        const id = await c.publish('a', transport);
+        await waitFor(() => got.includes(id), 5000, `${transport}: its own event`);
+        c.close();
+      }
+    }
+    const routes = new Set(s.requests.map((url) => /^\/realtime\/([\w-]+)/.exec(url)?.[1]));
+    // Every route was used (the WebSocket's publish goes over the socket, the others' over POST).
+    for (const route of ['ws', 'sse', 'long-poll', 'poll', 'publish']) expect(routes).toContain(route);
+    for (const url of s.requests) {
+      expect(url).not.toContain(token);
+      expect(url).not.toMatch(/[?&](token|access_token)=/);
+    }
+  });
+
+  it('a refused first token (4401 after the WebSocket first message) → getToken() again → opens on WebSocket', async () => {
     const s = await jwtServer();
     const tokens = ['not-a-jwt', await tokenFor(60)];
     let calls = 0;
@@ -111,7 +205,7 @@ describe('auth', () => {
     expect(s.hub.stats().connections.total).toBe(0);
   });
 
-  it('403 is terminal even with getToken', async () => {
+  it('a forbidden topic is refused alone, with no new token asked for; the client stays up for the others', async () => {
     const s = await jwtServer();
     let calls = 0;
     const c = client({
@@ -121,10 +215,19 @@ describe('auth', () => {
         return tokenFor(60);
       },
     });
-    c.subscribe('secret', () => {});
-    const { error } = await next(c, 'closed');
-    expect(error).toMatchObject({ code: 'forbidden', status: 403 });
+    const refusals: ClientError[] = [];
+    c.subscribe('secret', () => {}, { onError: (e) => refusals.push(e) });
+    const error = await next(c, 'error');
+    expect(error).toMatchObject({ code: 'forbidden', status: 403, topic: 'secret' });
+    expect(refusals).toEqual([error]);
     expect(calls).toBe(1);
+    expect(c.status).not.toBe('closed');
+    const got: string[] = [];
+    c.subscribe('a', (_d, e) => got.push(e.id));
+    await next(c, 'open');
+    const ids = await publishMany(s.hub, 'a', 2);
+    await waitFor(() => got.length === 2);
+    expect(got).toEqual(ids);
   });
 
   it('an HTTP publish answered 401 gets a new token and is sent again', async () => {

@@ -9,16 +9,20 @@ const sequence = (...values: number[]) => {
 
 describe('backoff', () => {
   it('draws each delay from the whole range below a ceiling that doubles per attempt', () => {
-    const top = createBackoff(100, 10_000, () => 0.999999);
+    const top = createBackoff({ reconnectDelayMs: 100, maxReconnectDelayMs: 10_000, random: () => 0.999999 });
     expect(Array.from({ length: 5 }, () => top.next())).toEqual([99, 199, 399, 799, 1599]);
-    const bottom = createBackoff(100, 10_000, () => 0);
+    const bottom = createBackoff({ reconnectDelayMs: 100, maxReconnectDelayMs: 10_000, random: () => 0 });
     expect(Array.from({ length: 5 }, () => bottom.next())).toEqual([0, 0, 0, 0, 0]);
-    const middle = createBackoff(100, 10_000, () => 0.5);
+    const middle = createBackoff({ reconnectDelayMs: 100, maxReconnectDelayMs: 10_000, random: () => 0.5 });
     expect(Array.from({ length: 4 }, () => middle.next())).toEqual([50, 100, 200, 400]);
   });
 
   it('caps the ceiling, and keeps jittering after the cap', () => {
-    const backoff = createBackoff(100, 1000, sequence(0.9, 0.2, 0.6, 0.35));
+    const backoff = createBackoff({
+      reconnectDelayMs: 100,
+      maxReconnectDelayMs: 1000,
+      random: sequence(0.9, 0.2, 0.6, 0.35),
+    });
     const delays = Array.from({ length: 12 }, () => backoff.next());
     const capped = delays.slice(4);
     for (const delay of capped) expect(delay).toBeLessThan(1000);
@@ -27,8 +31,8 @@ describe('backoff', () => {
   });
 
   it('gives two clients with the same settings different delays (default Math.random)', () => {
-    const a = createBackoff(500, 20_000, Math.random);
-    const b = createBackoff(500, 20_000, Math.random);
+    const a = createBackoff({ reconnectDelayMs: 500, maxReconnectDelayMs: 20_000, random: Math.random });
+    const b = createBackoff({ reconnectDelayMs: 500, maxReconnectDelayMs: 20_000, random: Math.random });
     const da = Array.from({ length: 10 }, () => a.next());
     const db = Array.from({ length: 10 }, () => b.next());
     expect(da).not.toEqual(db);
@@ -37,12 +41,16 @@ describe('backoff', () => {
     expect(da.slice(6).every((d) => d === 20_000)).toBe(false);
   });
 
-  it('counts attempts and starts over on reset', () => {
-    const backoff = createBackoff(100, 10_000, () => 0.999999);
+  it('counts attempts and starts over when set back to 0', () => {
+    const backoff = createBackoff({
+      reconnectDelayMs: 100,
+      maxReconnectDelayMs: 10_000,
+      random: () => 0.999999,
+    });
     backoff.next();
     backoff.next();
     expect(backoff.attempt).toBe(2);
-    backoff.reset();
+    backoff.attempt = 0;
     expect(backoff.attempt).toBe(0);
     expect(backoff.next()).toBe(99);
   });

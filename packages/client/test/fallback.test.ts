@@ -1,7 +1,7 @@
+import { createFaultProxy, type FaultProxy } from '@tidings/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { type Client, type ClientEvents, createClient } from '../src/index.ts';
-import { type BufferingProxy, startBufferingProxy } from './support/buffering-proxy.ts';
 import { startServer, type TestServer } from './support/server.ts';
 import { next, publishMany, waitFor } from './support/wait.ts';
 
@@ -33,7 +33,9 @@ describe('fallback', () => {
     const got: string[] = [];
     c.subscribe('a', (_d, e) => got.push(e.id));
     expect(await next(c, 'open')).toEqual({ transport: 'sse' });
-    expect(fallbacks).toEqual([{ from: 'ws', to: 'sse', reason: expect.stringContaining('WebSocket') }]);
+    expect(fallbacks).toEqual([
+      { from: 'ws', to: 'sse', reason: expect.stringContaining('blocked while HTTP works') },
+    ]);
     expect(s.hub.stats().connections).toMatchObject({ ws: 0, sse: 1 });
     const ids = await publishMany(s.hub, 'a', 5);
     await waitFor(() => got.length === 5);
@@ -61,19 +63,21 @@ describe('fallback', () => {
     c.subscribe('a', (data) => got.push(data));
     expect(await next(c, 'open')).toEqual({ transport: 'sse' });
     expect(garbled).toBe(1);
-    expect(fallbacks).toEqual([{ from: 'ws', to: 'sse', reason: expect.stringContaining('malformed') }]);
+    expect(fallbacks).toEqual([{ from: 'ws', to: 'sse', reason: expect.stringContaining('not JSON') }]);
     await s.hub.publish('a', 'still fine');
     await waitFor(() => got.length === 1);
     expect(got).toEqual(['still fine']);
   });
 
-  describe('SSE behind a proxy that buffers the stream', () => {
-    let proxy: BufferingProxy;
+  describe('SSE behind a proxy that buffers the stream (the fault proxy of @tidings/testing)', () => {
+    let proxy: FaultProxy;
+    let lift: () => void;
 
     async function setUp(probeIntervalMs: number) {
       const s = await server();
-      proxy = await startBufferingProxy(s.url);
+      proxy = await createFaultProxy({ target: s.url });
       cleanup.push(proxy);
+      lift = proxy.buffer({ bytes: Infinity });
       const c = client({
         url: proxy.url,
         transports: ['sse', 'long-poll'],
@@ -91,7 +95,7 @@ describe('fallback', () => {
       const { s, c, fallbacks, got } = await setUp(0);
       expect(await next(c, 'open')).toEqual({ transport: 'long-poll' });
       expect(fallbacks).toEqual([
-        { from: 'sse', to: 'long-poll', reason: expect.stringMatching(/no SSE bytes/) },
+        { from: 'sse', to: 'long-poll', reason: expect.stringMatching(/buffering proxy/) },
       ]);
       const ids = await publishMany(s.hub, 'a', 5);
       await waitFor(() => got.length === 5);
@@ -103,7 +107,7 @@ describe('fallback', () => {
       await next(c, 'open');
       expect(c.transport).toBe('long-poll');
       const ids = await publishMany(s.hub, 'a', 3);
-      proxy.buffering = false;
+      lift();
       const upgraded = next(c, 'open');
       // Events keep coming while the client switches.
       for (let i = 0; i < 20 && c.transport !== 'sse'; i++) {

@@ -1,7 +1,11 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type AnyEnvelope, createClient, type Envelope } from '../src/index.ts';
 
-type Topics = { notes: { text: string }; counts: number };
+// An interface, as apps write them: the same type serves createHub and createClient.
+interface Topics {
+  notes: { text: string };
+  counts: number;
+}
 
 describe('types', () => {
   it('a topic map types handlers, publish and the catch-all event', () => {

@@ -1,7 +1,7 @@
-import { signJwt } from '@tidings/core';
+import { createHub, type Hub, type IssueTicketOptions, type Principal, signJwt } from '@tidings/core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { openSse } from './clients/sse-client.ts';
-import { CONFORMANCE_SECRET, type ConformanceConfig, type ConformanceRole } from './config.ts';
+import { CONFORMANCE_SECRET, type ConformanceConfig, type ConformanceRole, toHubOptions } from './config.ts';
 import type { ConformanceCapabilities, ConformanceServer, ConformanceTarget } from './target.ts';
 
 /** Claims options of a test token. */
@@ -28,6 +28,11 @@ export interface Harness {
   /** `{ authorization: 'Bearer …' }` for a fresh token with `role`. */
   auth(role?: ConformanceRole, options?: TokenOptions): Promise<Record<string, string>>;
   publish(topic: string, data: unknown, event?: string): Promise<string>;
+  /**
+   * A connect ticket for `principal`, minted by a second hub built from the same config in the
+   * test process (as another node sharing the secret would): the target must honour it, once.
+   */
+  ticket(principal: Principal, options?: IssueTicketOptions): Promise<string>;
 }
 
 let sequence = 0;
@@ -54,6 +59,7 @@ function harnessOf(
   server: ConformanceServer,
   config: ConformanceConfig,
   capabilities: ConformanceCapabilities,
+  issuer: () => Hub,
 ): Harness {
   const token = (role: ConformanceRole, options: TokenOptions = {}) => {
     sequence++;
@@ -86,6 +92,7 @@ function harnessOf(
       return { authorization: `Bearer ${await token(role, options)}` };
     },
     publish: (topic, data, event) => server.publish(topic, data, event),
+    ticket: (principal, options) => issuer().issueTicket(principal, options),
   };
 }
 
@@ -93,15 +100,26 @@ function harnessOf(
  * Starts a server for `config` before the enclosing describe block's tests and closes it after.
  * Returns a getter: the harness exists only once `beforeAll` ran.
  */
-export function useServer(target: ConformanceTarget, config: ConformanceConfig): () => Harness {
+export function useServer(
+  target: ConformanceTarget,
+  config: ConformanceConfig | (() => ConformanceConfig),
+): () => Harness {
   let harness: Harness | undefined;
+  let issuer: Hub | undefined;
   beforeAll(async () => {
-    const server = await target.start(config);
-    harness = harnessOf(server, config, target.capabilities);
+    // A thunk: the config of a server that needs a running part first (a JWKS URL with its port).
+    const resolved = typeof config === 'function' ? config() : config;
+    const server = await target.start(resolved);
+    harness = harnessOf(server, resolved, target.capabilities, () => {
+      issuer ??= createHub(toHubOptions(resolved));
+      return issuer;
+    });
   }, 30_000);
   afterAll(async () => {
     await harness?.server.close();
+    await issuer?.close();
     harness = undefined;
+    issuer = undefined;
   }, 30_000);
   return () => {
     if (!harness) throw new Error(`${target.name}: the server did not start`);

@@ -4,6 +4,7 @@
  * The clients and harness helpers are exported too, for an adapter's own extra cases.
  */
 
+export { type HostAppAnswer, hostAppBody } from './cases/mount-cases.ts';
 export { Inbox, WAIT_MS } from './clients/inbox.ts';
 export {
   hostOf,
@@ -19,10 +20,13 @@ export { openWs, refusedWs, UpgradeRefused, type WsClient } from './clients/ws-c
 export {
   CONFORMANCE_SECRET,
   type ConformanceConfig,
+  type ConformanceMount,
   type ConformanceRole,
   conformanceAuthorize,
   toHubOptions,
 } from './config.ts';
+export { defineFrameSuite, FRAME_CONFIG } from './frames/frame-suite.ts';
+export { FRAME_RUNTIMES, type FrameRuntime } from './frames/frame-table.ts';
 export {
   baseConfig,
   type Harness,

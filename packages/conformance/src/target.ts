@@ -1,4 +1,5 @@
-import type { ConformanceConfig } from './config.ts';
+import type { HubStats } from '@tidings/core';
+import type { ConformanceConfig, ConformanceMount } from './config.ts';
 
 /**
  * What a runtime cannot do, declared once per target. The suite adapts its assertion to each flag
@@ -29,6 +30,18 @@ export interface ConformanceCapabilities {
    * keeps serving.
    */
   webSocketBackpressure?: boolean;
+  /**
+   * The runtime tells the hub when a client goes away while its long poll waits, before a byte of
+   * the answer was sent, so the slot is freed at once. Default true. When false (workerd reports a
+   * client's going away only once an answer has started), the suite asserts the fallback: the slot
+   * is freed when the poll answers, at its timeout.
+   */
+  clientGoneWhileWaiting?: boolean;
+  /**
+   * The mount styles (see ConformanceMount) the adapter supports; the suite starts one server for
+   * each beyond `root` and checks it. Default `['root']`.
+   */
+  mounts?: ConformanceMount[];
 }
 
 /** A running server started by a target for one config. */
@@ -40,17 +53,30 @@ export interface ConformanceServer {
    * `POST {url}/publish` with a publisher token for targets in another process.
    */
   publish(topic: string, data: unknown, event?: string): Promise<string>;
+  /**
+   * The hub's counters (`hub.stats()`): in process, or through a control channel for a hub in
+   * another process or runtime. Cases read `dropped` and the connection counts from it.
+   */
+  stats(): Promise<HubStats>;
   /** Starts the hub's graceful `close()` (the HTTP server keeps listening) and resolves when it is done. */
   shutdown(): Promise<void>;
   /** Tears everything down: hub, server, child process. Safe to call after `shutdown()` and twice. */
   close(): Promise<void>;
 }
 
-/** One adapter on one runtime, as the suite drives it. */
+/**
+ * One adapter on one runtime, as the suite drives it.
+ *
+ * The host app around the adapter answers every request the adapter hands on with 200 and the
+ * JSON `{"app":"<METHOD> <pathname>"}`, so the suite can tell the app's answers from tidings'.
+ */
 export interface ConformanceTarget {
   /** Shown in the describe block, e.g. `express (node)`. */
   name: string;
   capabilities: ConformanceCapabilities;
-  /** Starts a fresh hub built with `toHubOptions(config)` behind a real server on 127.0.0.1, port 0. */
+  /**
+   * Starts a fresh hub built with `toHubOptions(config)` behind a real server on 127.0.0.1, port 0,
+   * its adapter mounted as `config.mount` says (default `root`) with the path `/realtime`.
+   */
   start(config: ConformanceConfig): Promise<ConformanceServer>;
 }

@@ -9,12 +9,12 @@ describe('toHubOptions', () => {
       jwtSecret: CONFORMANCE_SECRET,
       maxConnections: 7,
       heartbeatMs: 300,
-      jwtLeewayS: 2,
+      jwtLeewayMs: 2000,
     });
     expect(options).toMatchObject({
       maxConnections: 7,
       heartbeatMs: 300,
-      jwt: { secret: CONFORMANCE_SECRET, leewayS: 2 },
+      jwt: { secret: CONFORMANCE_SECRET, leewayMs: 2000 },
       authorize: conformanceAuthorize,
     });
     expect('jwtSecret' in options).toBe(false);

@@ -1,23 +1,56 @@
 /**
- * `@tidings/core`: the framework-neutral hub. Web-standard APIs only, so it runs unchanged on
- * Node, Bun, Deno and Cloudflare Workers; adapters translate requests and sockets to it.
+ * `@tidings/core`: the framework-neutral hub, for apps. Web-standard APIs only, so it runs unchanged
+ * on Node, Bun, Deno and Cloudflare Workers. Adapter authors import `@tidings/core/adapter`, broker
+ * authors `@tidings/core/broker`; the wire contract is `@tidings/core/protocol`.
  */
-export { type JwtAlgorithm, signJwt, verifyJwt } from './auth/jwt.ts';
-export type { Broker, BrokerHead, BrokerListener, HistoryResult, PublishInput } from './broker.ts';
-export { isTidingsError, TidingsError } from './errors.ts';
-export { createEpoch, type EventPosition, formatEventId, parseEventId } from './event-id.ts';
-export { EventRecord } from './event-record.ts';
-export { createHub, type Hub, type PublishOptions, type TopicMap } from './hub.ts';
-export type { HubAnswer, HubRequest } from './hub-request.ts';
-export { RESPONSE_TEXT } from './internal/http.ts';
+export { createJwtVerifier, type JwtVerifier, signJwt, verifyJwt } from './auth/jwt.ts';
+export type { IssueTicketOptions } from './auth/ticket.ts';
+export type { Clock } from './clock.ts';
+export type {
+  ConnectionTarget,
+  NodeConnections,
+  NodeInfo,
+  OperatorReason,
+  PresenceSnapshot,
+} from './cluster.ts';
+export { type ErrorInfo, type ErrorStage, isTidingsError, TidingsError } from './errors.ts';
+export type { ConnectionInfo, DisconnectReason, ResetInfo } from './hooks.ts';
+export {
+  type AnyHub,
+  createHub,
+  type HandleContext,
+  type Hub,
+  type PublishOptions,
+  type TopicMap,
+} from './hub.ts';
+export type { HubRequest } from './hub-request.ts';
 export { createMemoryBroker, type MemoryBrokerOptions } from './memory-broker.ts';
-export { HUB_DEFAULTS, type HubOptions, type JwtOptions, type ResolvedOptions } from './options.ts';
+export type {
+  HubMeter,
+  InstrumentOptions,
+  MetricLabels,
+  ObservableInstrument,
+  ObservedValues,
+} from './meter.ts';
+export {
+  type HmacAlgorithm,
+  HUB_DEFAULTS,
+  type HubOptions,
+  type HubOptionsView,
+  type JwtAlgorithm,
+  type JwtClaimOptions,
+  type JwtJwksOptions,
+  type JwtKeysOptions,
+  type JwtOptions,
+  type JwtPublicKey,
+  type JwtSecretOptions,
+  type PublicKeyAlgorithm,
+  type ResolvedOptions,
+  type TicketOptions,
+} from './options.ts';
 export type { Principal, TopicAction } from './principal.ts';
-export { CLOSE_CODES, ERROR_CODES, type ErrorCode } from './protocol/codes.ts';
-export type { Envelope, PollResponse } from './protocol/messages.ts';
-export { ROUTE_NAMES, routeName } from './routes/route-name.ts';
-export type { UpgradeDecision } from './routes/ws.ts';
-export type { SocketHandlers, SocketPort } from './socket-port.ts';
+export { ERROR_CODES, type ErrorCode } from './protocol/codes.ts';
+export type { Envelope } from './protocol/messages.ts';
+export { PRESENCE_EVENTS, type PresenceData } from './protocol/presence.ts';
+export type { Retention } from './retention.ts';
 export type { HubStats } from './stats.ts';
-export type { RequestContext, StreamPort } from './stream-port.ts';
-export { webSocketHandshakeError } from './websocket-handshake.ts';

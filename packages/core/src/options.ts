@@ -1,36 +1,170 @@
+import type { JWK } from 'jose';
 import type { Broker } from './broker.ts';
+import type { Clock } from './clock.ts';
+import type { ErrorInfo } from './errors.ts';
+import type { ConnectionInfo, DisconnectReason, ResetInfo } from './hooks.ts';
 import type { HubRequest } from './hub-request.ts';
+import type { HubMeter } from './meter.ts';
 import type { Principal, TopicAction } from './principal.ts';
+import type { Retention } from './retention.ts';
 
-/** Built-in JWT verification (HS256/HS384/HS512 through WebCrypto). */
-export interface JwtOptions {
-  /** The shared HMAC secret. Required; at least 32 bytes. */
+// Every duration is in milliseconds, the unit of JavaScript's timers and `Date.now()`, so no option
+// needs converting before use and no two options of one hub disagree on the unit. Wire values that
+// the HTTP and JWT specs fix in seconds (`Retry-After`, `exp`) are converted at the edge.
+
+/** HMAC algorithms: a secret shared between the token's issuer and the hub. */
+export type HmacAlgorithm = 'HS256' | 'HS384' | 'HS512';
+
+/** Public-key algorithms, as identity providers (Auth0, Okta, Keycloak, Cognito, Entra ID…) sign with. */
+export type PublicKeyAlgorithm =
+  | 'RS256'
+  | 'RS384'
+  | 'RS512'
+  | 'PS256'
+  | 'PS384'
+  | 'PS512'
+  | 'ES256'
+  | 'ES384'
+  | 'ES512'
+  | 'EdDSA';
+
+/** Every JWT algorithm the hub verifies. `none` is never one. */
+export type JwtAlgorithm = HmacAlgorithm | PublicKeyAlgorithm;
+
+/** The claim checks every JWT scheme shares. */
+export interface JwtClaimOptions {
+  /** When set, the token's `iss` must equal it (or one of them). Default: not checked. */
+  issuer?: string | string[];
+  /** When set, the token's `aud` (a string or an array) must contain it (or one of them). Default: not checked. */
+  audience?: string | string[];
+  /** Clock leeway for `exp` and `nbf`, in ms. Default 5000; 0 allows none. */
+  leewayMs?: number;
+}
+
+/** Tokens signed with a shared HMAC secret (your own app mints them, e.g. with `signJwt`). */
+export interface JwtSecretOptions extends JwtClaimOptions {
+  /** The shared HMAC secret. At least 32 bytes. */
   secret: string | Uint8Array;
-  /** Accepted algorithms. Default `['HS256']`; a token with any other `alg` (or `none`) is refused. */
-  algorithms?: ('HS256' | 'HS384' | 'HS512')[];
-  /** When set, the token's `aud` must contain it. Default: not checked. */
-  audience?: string;
-  /** When set, the token's `iss` must equal it. Default: not checked. */
-  issuer?: string;
-  /** Clock leeway for `exp` and `nbf`, in seconds. Default 5. */
-  leewayS?: number;
+  /** Accepted `alg` values. Default `['HS256']`. Public-key algorithms are refused here: a secret is not a public key. */
+  algorithms?: HmacAlgorithm[];
+}
+
+/**
+ * One public key given inline, with the one algorithm it verifies: a token whose `alg` differs never
+ * meets this key (so an RSA key can never be used to check an HMAC token). Either a JWK (its own
+ * `alg` and `kid` count when not given here) or a PEM `PUBLIC KEY` / `CERTIFICATE`. Never a private key.
+ */
+export type JwtPublicKey =
+  | { jwk: JWK; alg?: PublicKeyAlgorithm; kid?: string }
+  | { pem: string; alg: PublicKeyAlgorithm; kid?: string };
+
+/** Tokens signed with private keys whose public halves you list (a fixed set, rotated by redeploying). */
+export interface JwtKeysOptions extends JwtClaimOptions {
+  /** The public keys. A token naming a `kid` is checked with the key of that `kid` only. At least one. */
+  keys: JwtPublicKey[];
+  /** Accepted `alg` values, on top of each key's own. Default: the algorithms of the keys. */
+  algorithms?: PublicKeyAlgorithm[];
+}
+
+/** Tokens from an identity provider that publishes its keys as a JWKS (a JSON Web Key Set URL). */
+export interface JwtJwksOptions extends JwtClaimOptions {
+  /**
+   * The provider's JWKS URL, e.g. `https://tenant.auth0.com/.well-known/jwks.json`. `https:` only,
+   * except on loopback (`localhost`, `127.0.0.1`, `[::1]`), for tests and local identity providers.
+   */
+  jwksUrl: string;
+  /** Accepted `alg` values. Default: every public-key algorithm (the key's type and its `alg` in the set still have to match). */
+  algorithms?: PublicKeyAlgorithm[];
+  /** How long a fetched key set is used before it is fetched again, in ms. Default 600000 (10 minutes). */
+  jwksCacheMs?: number;
+  /**
+   * A token whose `kid` is not in the cached set makes the hub fetch the set again (the provider
+   * rotated its keys), but at most once per this many ms, so forged `kid`s cannot make the hub
+   * hammer the provider. Default 30000.
+   */
+  jwksCooldownMs?: number;
+  /** How long one fetch of the set may take before it is abandoned (503 for that request), in ms. Default 5000. */
+  jwksTimeoutMs?: number;
+}
+
+/**
+ * Built-in JWT verification (with `jose`, on WebCrypto): exactly one of `secret` (HMAC), `keys`
+ * (public keys inline) or `jwksUrl` (an identity provider's key set).
+ */
+export type JwtOptions = JwtSecretOptions | JwtKeysOptions | JwtJwksOptions;
+
+/** Connect tickets (see `hub.issueTicket`). */
+export interface TicketOptions {
+  /**
+   * The key tickets are sealed with (AES-GCM, derived with HKDF), at least 32 bytes. Every hub that
+   * should accept a ticket another one issued needs the same secret. Default: derived from
+   * `jwt.secret` when the hub has one (with its own label, so a ticket key never equals the JWT
+   * key); otherwise tickets are off and `issueTicket` throws.
+   */
+  secret?: string | Uint8Array;
+  /** Lifetime of a ticket when `issueTicket` is given no `ttlMs`, in ms. Default 30000. */
+  ttlMs?: number;
+  /** The longest lifetime `issueTicket` accepts, in ms. Default 300000 (5 minutes). */
+  maxTtlMs?: number;
 }
 
 /** Options of `createHub`. Every one is optional except that some way of authenticating (or `anonymous: true`) must be chosen. */
 export interface HubOptions {
-  /** Where events live and how they reach other hubs. Default: an in-memory broker with the retention options below. */
+  /** Where events live and how they reach other hubs. Default: an in-memory broker with the retention options below. Off: not applicable. */
   broker?: Broker;
-  /** In-memory broker only: events kept for replay. Default 1000. */
+  /** In-memory broker only: events kept for replay, per topic. Default 1000. Off: cannot be 0; 1 keeps only the newest. */
   retentionCount?: number;
-  /** In-memory broker only: how long events are kept for replay, in ms. Default 300000. */
+  /** In-memory broker only: how long events are kept for replay, in ms. Default 300000. Off: a very large number. */
   retentionMs?: number;
+  /**
+   * In-memory broker only: retention overrides by topic pattern (an exact topic, or a prefix ending
+   * in `*`; the longest match wins), e.g. `{ 'prices.*': { count: 1 } }`. Default: none.
+   */
+  retentionByTopic?: Readonly<Record<string, Partial<Retention>>>;
+  /** In-memory broker only: events retained across all topics, the memory bound; past it the oldest go first. Default 100000. */
+  retentionMaxEvents?: number;
+  /**
+   * How long an idempotency key (a WebSocket publish's `key`, the `Idempotency-Key` header,
+   * `hub.publish`'s `idempotencyKey`) is remembered after the publish that stored it, in ms. Within
+   * it, a publish repeating the key publishes nothing and answers the first publish's event id.
+   * Default 86400000 (24 hours): long enough for a client's outbox to be retried after a night
+   * offline. Off: not a setting; a publish without a key is never deduplicated.
+   */
+  idempotencyWindowMs?: number;
 
-  /** Verify `Authorization: Bearer`, `?token=` or cookie tokens as HS* JWTs. Default: off. */
+  /**
+   * Topics whose events are conflated for a connection that falls behind: while more than
+   * `conflateBufferedBytes` are queued for it, a newer event of such a topic replaces the waiting
+   * one of the same topic and event name instead of queueing behind it, and is sent with
+   * `"conflated": true`. Replays and poll answers on these topics carry only the newest event of
+   * each name since the cursor. Patterns: an exact topic, or a prefix ending in `*` (`'prices.*'`,
+   * `'*'`). Default: none (every event is delivered).
+   */
+  conflateTopics?: readonly string[];
+  /**
+   * Bytes queued for a connection above which it counts as behind, and its conflated topics keep
+   * only the newest event per event name until it catches up, in bytes. Below `maxBufferedBytes`.
+   * Default 65536. Only used with `conflateTopics`.
+   */
+  conflateBufferedBytes?: number;
+
+  /**
+   * Verify tokens (`Authorization: Bearer`, the cookie, a WebSocket's `auth` message) as JWTs: HMAC
+   * with a shared secret, or public keys inline or from an identity provider's JWKS. Default: off.
+   * Exclusive with `authenticate`.
+   */
   jwt?: JwtOptions;
+  /**
+   * Connect tickets: short-lived single-use credentials for URLs (`?ticket=`), minted by
+   * `hub.issueTicket` in your own authenticated route. Default: on when `jwt.secret` is set (the key
+   * is derived from it), else off until you set `tickets.secret`.
+   */
+  tickets?: TicketOptions;
   /**
    * Your own authentication: return a principal, or null to refuse with 401. Called with the
    * request (method, url, headers; a `Request` on edge runtimes, a lighter view on Node) and the
-   * token found in it (if any). Takes precedence over `jwt`. Default: off.
+   * token found in it (if any). Default: off. Exclusive with `jwt` and `anonymous` (return an
+   * anonymous principal `{}` yourself to let a request in without one).
    */
   authenticate?: (
     request: HubRequest,
@@ -40,8 +174,18 @@ export interface HubOptions {
   anonymous?: boolean;
   /** Name of a cookie that carries the token. Default: none (cookies are not read). */
   tokenCookie?: string;
-  /** Accept the token in the `token` query parameter, for browser EventSource/WebSocket. Default true. */
+  /**
+   * Also accept the token in the `token` query parameter. Default false: URLs end up in proxy and
+   * access logs, browser history and error trackers. Prefer a ticket (`?ticket=`) for a browser
+   * `EventSource`, and the `auth` message for a WebSocket. On: `true`, with short-lived tokens.
+   */
   tokenInQuery?: boolean;
+  /**
+   * How long a WebSocket that opened without a credential may take to send its first message,
+   * `{"type":"auth","token":"…"}`, in ms; then, or on any other first message, it is closed 4401.
+   * Default 5000. Applies to hubs that need a credential (not to `anonymous: true`).
+   */
+  authTimeoutMs?: number;
   /**
    * Decides per topic. Default: any authenticated (or allowed anonymous) principal may subscribe;
    * nobody may publish from a client. Server code publishes through `hub.publish` regardless.
@@ -54,28 +198,38 @@ export interface HubOptions {
    */
   allowedOrigins?: string[];
 
-  /** Connections across all transports (a waiting long poll counts). Default 10000. */
+  /** Connections across all transports (a waiting long poll counts). Default 10000. Off: a very large number. */
   maxConnections?: number;
-  /** Connections per principal id. Default 32. */
+  /** Connections per principal id. Default 32. Off: a very large number. */
   maxConnectionsPerUser?: number;
-  /** Connections per client address. Default 256. */
+  /** Connections per client address. Default 256. Off: a very large number. */
   maxConnectionsPerIp?: number;
-  /** Topics on one connection or one request. Default 32. */
+  /** Topics on one connection or one request. Default 32. Off: a very large number. */
   maxTopicsPerConnection?: number;
-  /** Largest request body or WebSocket message, in bytes. Default 65536. */
+  /** Largest request body or WebSocket message, in bytes. Default 65536. Off: a very large number. */
   maxMessageBytes?: number;
-  /** Outbound bytes a connection may have queued before it is dropped as a slow consumer. Default 1048576. */
+  /** Outbound bytes a connection may have queued before it is dropped as a slow consumer. Default 1048576. Off: a very large number. */
   maxBufferedBytes?: number;
-  /** WebSocket publishes per connection per second before `rate_limited`. Default 100. */
+  /** WebSocket publishes per connection per second before `rate_limited`. Default 100. Off: a very large number. */
   maxPublishesPerSecond?: number;
   /**
-   * `POST {base}/publish` calls per second per principal id (else per client address) before
+   * `POST {path}/publish` calls per second per principal id (else per client address) before
    * `rate_limited`. Default 100. A backend that publishes over HTTP in bulk with its own token
    * should raise it (or publish in-process with `hub.publish`, which no limit applies to).
    */
   maxHttpPublishesPerSecond?: number;
-  /** Malformed messages one WebSocket may send per heartbeat interval before it is closed (1008). Default 20. */
+  /** Malformed messages one WebSocket may send per heartbeat interval before it is closed (1008). Default 20. Off: a very large number. */
   maxErrorsPerInterval?: number;
+  /**
+   * New WebSockets and SSE streams admitted in any one second (any 1000 ms, not a fixed window), so
+   * a node that comes up, or takes over a drained node's clients, is not flattened by all of them
+   * at once. Polls and long polls are not counted: a poll comes back after every answer. Past it a
+   * WebSocket upgrade gets `503 unavailable`, and an SSE request a stream that says `close` with
+   * `retryMs` (an `EventSource` gives up on any non-200 answer); each is told its own moment to
+   * come back (`Retry-After`, `retryMs`), one after another at this pace. Default 1000. Off: a very
+   * large number.
+   */
+  maxConnectionsPerSecond?: number;
 
   /** WebSocket heartbeat interval, in ms; a peer silent for two intervals is closed. Default 25000. */
   heartbeatMs?: number;
@@ -83,27 +237,133 @@ export interface HubOptions {
   sseHeartbeatMs?: number;
   /** The `retry:` an SSE stream opens with, in ms. Default 2000. */
   sseRetryMs?: number;
-  /** Long-poll wait when the client gives no `timeout`, in seconds. Default 25. */
-  longPollTimeoutS?: number;
-  /** Longest long-poll wait a client may ask for, in seconds. Default 30. */
-  longPollMaxTimeoutS?: number;
-  /** `Retry-After` sent with 429 and 503 answers, in seconds. Default 5. */
-  retryAfterS?: number;
-  /** How long `close()` waits for connections to go, in ms. Default 10000. */
+  /** Long-poll wait when the client gives no `timeout`, in ms. Default 25000. */
+  longPollTimeoutMs?: number;
+  /** Longest long-poll wait a client may ask for, in ms. Default 30000. */
+  longPollMaxTimeoutMs?: number;
+  /** `Retry-After` sent with 429 and 503 answers, in ms (sent rounded up to whole seconds). Default 5000. 0 sends `Retry-After: 0`. */
+  retryAfterMs?: number;
+  /**
+   * How long `close()` waits for connections to go, in ms; then whatever is left is dropped (a
+   * WebSocket that did not finish its closing handshake is terminated). Default 10000.
+   */
   drainTimeoutMs?: number;
-  /** Resolution of the shared timer that runs long-poll deadlines, token expiry and heartbeats, in ms. Default 1000. */
+  /**
+   * The window over which a closing hub spreads its clients' reconnects, in ms: every connection
+   * `close()` ends, and every request refused while it drains, is told its own delay, drawn at
+   * random below this (the WebSocket `close` message, the SSE `close` event and `retry:`, the long
+   * poll's `retryMs`, `Retry-After`), so a deploy does not send everyone to the next node at once.
+   * Default 5000. 0 tells everyone to come back at once.
+   */
+  drainSpreadMs?: number;
+  /** Resolution of the shared timer that runs long-poll deadlines, token expiry and heartbeats, in ms. Default 1000; at most the heartbeat intervals. */
   tickMs?: number;
+  /**
+   * Holds live events up to this long, in ms, and delivers them together: when publishes arrive one
+   * per turn of the event loop (from Redis, from separate requests), each socket then takes one
+   * write for the whole batch instead of one per event, which is most of the cost of fan-out. Adds
+   * up to this much latency to every event. Default 0: each event goes out in the turn it arrived
+   * (events of one turn are still written together). At most 1000.
+   */
+  batchWindowMs?: number;
+  /**
+   * For tests (see `@tidings/testing`'s `createTestHub`): the clock every timer and time reading of
+   * the hub goes through (heartbeats, long-poll timeouts, token expiry, the drain timeout, rate
+   * windows, and the in-memory broker's retention ages), so a test can move time on demand.
+   * Default: the runtime's `Date.now()` and timers, read at each call (a test runner's fake timers
+   * apply too).
+   */
+  clock?: Clock;
 
-  /** Told about unexpected errors (a throwing `authorize`, a broker failure). Tokens are never included. Default: none. */
-  onError?: (error: unknown) => void;
+  /**
+   * Told about unexpected errors, with where they happened (`stage`: a throwing `authenticate` or
+   * `authorize`, a broker failure, a mount mistake, an internal bug) and the route. Tokens are
+   * never included. Default: none (mount mistakes are then written to `console.error`).
+   */
+  onError?: (error: unknown, info: ErrorInfo) => void;
+
+  /**
+   * The topics that keep presence: `hub.presence(topic)` lists their users, and their subscribers
+   * get a `tidings:join` event when a user's first connection to the topic opens anywhere in the
+   * cluster and a `tidings:leave` when their last one has closed. Only identified principals (with
+   * an `id`) are present. It costs a cluster update per such connection, so it is opt-in.
+   * Default: none (presence off).
+   */
+  presence?: (topic: string) => boolean;
+  /**
+   * How long a user stays present after their last connection to a topic closed, in ms: a reconnect,
+   * a page reload or the gap between two long polls within it is neither a leave nor a join.
+   * Default 5000. 0 makes the leave immediate, so a long-polling user then leaves and joins with
+   * every poll (and those events answer the topic's polls): keep it above the gap between polls.
+   */
+  presenceGraceMs?: number;
+
+  /**
+   * Called when a connection is accepted (a WebSocket before its upgrade completes, an SSE stream,
+   * a waiting long poll). Hooks run synchronously on the hub's path: keep them cheap; one that
+   * throws is reported to `onError` (stage `hook`) and the connection goes on. Default: none.
+   */
+  onConnect?: (connection: ConnectionInfo) => void;
+  /** Called once for every connection `onConnect` saw, when it is gone, with why. Default: none. */
+  onDisconnect?: (connection: ConnectionInfo, reason: DisconnectReason) => void;
+  /** Called when a connection subscribes to topics (its first ones included), with the new ones. Default: none. */
+  onSubscribe?: (connection: ConnectionInfo, topics: readonly string[]) => void;
+  /**
+   * Called when topics are removed from a live connection: a WebSocket `unsubscribe`, or
+   * `hub.unsubscribe`. Not called when the connection ends (`onDisconnect` is). Default: none.
+   */
+  onUnsubscribe?: (connection: ConnectionInfo, topics: readonly string[]) => void;
+  /** Called for every reset the hub sends, on any transport. Default: none. */
+  onReset?: (reset: ResetInfo) => void;
+  /**
+   * An OpenTelemetry meter (`metrics.getMeter('tidings')` from `@opentelemetry/api`) the hub
+   * reports its metrics to: connections, subscriptions, deliveries, bytes, disconnections by reason,
+   * resets, publish-to-delivery latency, broker errors (docs/operating.md lists them). Default: none,
+   * and then metrics cost nothing.
+   */
+  meter?: HubMeter;
 }
 
 /** The defaults of every numeric and boolean option. */
-export const HUB_DEFAULTS = {
+export const HUB_DEFAULTS: {
+  readonly retentionCount: 1000;
+  readonly retentionMs: 300000;
+  readonly retentionMaxEvents: 100000;
+  readonly idempotencyWindowMs: 86400000;
+  readonly conflateBufferedBytes: 65536;
+  readonly anonymous: false;
+  readonly tokenInQuery: false;
+  readonly authTimeoutMs: 5000;
+  readonly maxConnections: 10000;
+  readonly maxConnectionsPerUser: 32;
+  readonly maxConnectionsPerIp: 256;
+  readonly maxTopicsPerConnection: 32;
+  readonly maxMessageBytes: 65536;
+  readonly maxBufferedBytes: 1048576;
+  readonly maxPublishesPerSecond: 100;
+  readonly maxHttpPublishesPerSecond: 100;
+  readonly maxErrorsPerInterval: 20;
+  readonly maxConnectionsPerSecond: 1000;
+  readonly heartbeatMs: 25000;
+  readonly sseHeartbeatMs: 15000;
+  readonly sseRetryMs: 2000;
+  readonly longPollTimeoutMs: 25000;
+  readonly longPollMaxTimeoutMs: 30000;
+  readonly retryAfterMs: 5000;
+  readonly drainTimeoutMs: 10000;
+  readonly drainSpreadMs: 5000;
+  readonly tickMs: 1000;
+  readonly batchWindowMs: 0;
+  readonly presenceGraceMs: 5000;
+} = {
   retentionCount: 1000,
   retentionMs: 300_000,
+  retentionMaxEvents: 100_000,
+  idempotencyWindowMs: 86_400_000,
+  conflateBufferedBytes: 65_536,
   anonymous: false,
-  tokenInQuery: true,
+  tokenInQuery: false,
+  authTimeoutMs: 5000,
   maxConnections: 10_000,
   maxConnectionsPerUser: 32,
   maxConnectionsPerIp: 256,
@@ -113,86 +373,29 @@ export const HUB_DEFAULTS = {
   maxPublishesPerSecond: 100,
   maxHttpPublishesPerSecond: 100,
   maxErrorsPerInterval: 20,
+  maxConnectionsPerSecond: 1000,
   heartbeatMs: 25_000,
   sseHeartbeatMs: 15_000,
   sseRetryMs: 2000,
-  longPollTimeoutS: 25,
-  longPollMaxTimeoutS: 30,
-  retryAfterS: 5,
+  longPollTimeoutMs: 25_000,
+  longPollMaxTimeoutMs: 30_000,
+  retryAfterMs: 5000,
   drainTimeoutMs: 10_000,
+  drainSpreadMs: 5000,
   tickMs: 1000,
-} as const;
+  batchWindowMs: 0,
+  presenceGraceMs: 5000,
+};
 
 /** Options after defaults and validation. */
 export type ResolvedOptions = Omit<HubOptions, keyof typeof HUB_DEFAULTS> & {
   -readonly [K in keyof typeof HUB_DEFAULTS]: (typeof HUB_DEFAULTS)[K] extends boolean ? boolean : number;
 };
 
-const POSITIVE_INTEGERS = [
-  'retentionCount',
-  'retentionMs',
-  'maxConnections',
-  'maxConnectionsPerUser',
-  'maxConnectionsPerIp',
-  'maxTopicsPerConnection',
-  'maxMessageBytes',
-  'maxBufferedBytes',
-  'maxPublishesPerSecond',
-  'maxHttpPublishesPerSecond',
-  'maxErrorsPerInterval',
-  'heartbeatMs',
-  'sseHeartbeatMs',
-  'sseRetryMs',
-  'longPollTimeoutS',
-  'longPollMaxTimeoutS',
-  'drainTimeoutMs',
-  'tickMs',
-] as const;
-
-/** Applies defaults and rejects impossible options with a TypeError, at `createHub` time. */
-export function resolveOptions(options: HubOptions): ResolvedOptions {
-  const resolved = { ...HUB_DEFAULTS, ...options } as ResolvedOptions;
-  for (const key of POSITIVE_INTEGERS) {
-    const value = resolved[key];
-    if (!Number.isSafeInteger(value) || value <= 0)
-      throw new TypeError(`${key} must be a positive integer, got ${value}`);
-    // Timers fire at once for delays above 2^31-1 ms (runtimes store them as int32).
-    if (key.endsWith('Ms') && key !== 'retentionMs' && value > 2_147_483_647) {
-      throw new TypeError(`${key} must be at most 2147483647 ms`);
-    }
+/** The options as `hub.options` shows them: in force, defaults applied, and no secret. */
+export type HubOptionsView = Readonly<
+  Omit<ResolvedOptions, 'jwt' | 'tickets'> & {
+    jwt?: Omit<JwtSecretOptions, 'secret'> | JwtKeysOptions | JwtJwksOptions;
+    tickets?: Omit<TicketOptions, 'secret'>;
   }
-  if (!Number.isSafeInteger(resolved.retryAfterS) || resolved.retryAfterS < 0) {
-    throw new TypeError('retryAfterS must be a non-negative integer');
-  }
-  if (resolved.longPollTimeoutS > resolved.longPollMaxTimeoutS) {
-    throw new TypeError('longPollTimeoutS must not exceed longPollMaxTimeoutS');
-  }
-  if (!resolved.jwt && !resolved.authenticate && !resolved.anonymous) {
-    throw new TypeError('choose how clients authenticate: jwt, authenticate, or anonymous: true');
-  }
-  if (resolved.jwt) {
-    const { secret, algorithms } = resolved.jwt;
-    const length = typeof secret === 'string' ? new TextEncoder().encode(secret).length : secret?.length;
-    if (!length || length < 32) throw new TypeError('jwt.secret must be at least 32 bytes');
-    for (const alg of algorithms ?? ['HS256']) {
-      if (alg !== 'HS256' && alg !== 'HS384' && alg !== 'HS512')
-        throw new TypeError(`unsupported jwt algorithm ${alg}`);
-    }
-  }
-  if (resolved.allowedOrigins) {
-    for (const origin of resolved.allowedOrigins) {
-      if (
-        typeof origin !== 'string' ||
-        (origin !== 'null' && !/^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(origin))
-      ) {
-        throw new TypeError(`allowedOrigins entries must be origins like https://example.com, got ${origin}`);
-      }
-    }
-  }
-  if (resolved.broker && (options.retentionCount !== undefined || options.retentionMs !== undefined)) {
-    throw new TypeError(
-      'retentionCount and retentionMs configure the in-memory broker; set retention on your broker instead',
-    );
-  }
-  return resolved;
-}
+>;

@@ -6,8 +6,11 @@ import type { EventRecord } from './event-record.ts';
  * answers go through it and `handle` resolves to `undefined`.
  */
 export interface StreamPort {
-  /** Sends the status line and headers. Called once, before any write. */
-  open(status: number, headers: Headers): void;
+  /**
+   * Sends the status line and headers. Called once, before any write. `headers` is one frozen
+   * object shared by every stream (lower-case names), so opening a stream allocates nothing.
+   */
+  open(status: number, headers: Readonly<Record<string, string>>): void;
   /**
    * Writes one chunk. `record` is set when the chunk is that event's SSE frame, so the port may
    * reuse bytes it framed once for all subscribers (memoized in `record.frames`).
@@ -17,6 +20,21 @@ export interface StreamPort {
   end(): void;
   /** Bytes written but not yet sent; over `maxBufferedBytes` the connection is dropped as slow. */
   bufferedAmount(): number;
+  /**
+   * Resolves once some of what was written has been sent (on Node: the socket's `drain`), or the
+   * client is gone; it may also resolve early, and the hub then reads `bufferedAmount` again. Never
+   * rejects. A replay is paced by it: the hub writes history while under half of
+   * `maxBufferedBytes` is queued, then waits here until under a quarter. Optional: without it the
+   * hub looks at `bufferedAmount` again every few milliseconds while it waits.
+   */
+  waitForDrain?(): Promise<void>;
+  /**
+   * Drops the connection at once, whatever is still queued. Called after `end()` for a client cut
+   * as a slow consumer that has not taken its `close` event within the close grace (5 s), so a
+   * client that stopped reading does not keep its socket and backlog. Optional: without it the
+   * answer is only ended.
+   */
+  destroy?(): void;
   /**
    * Calls `listener` when the client goes away (it may also be called once the answer has ended;
    * the hub ignores that) and returns true, or returns false if the client is gone already.

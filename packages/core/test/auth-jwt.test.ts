@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { toResponse, upgrade } from '../src/adapter.ts';
 import { type HubOptions, isTidingsError, signJwt, verifyJwt } from '../src/index.ts';
 import {
   advance,
@@ -20,6 +21,7 @@ beforeEach(useFakeClock);
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
 const nowS = () => Math.floor(Date.now() / 1000);
+const bearer = (token: string): RequestInit => ({ headers: { authorization: `Bearer ${token}` } });
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 async function refusal(promise: Promise<unknown>): Promise<unknown> {
@@ -79,7 +81,7 @@ describe('verifyJwt / signJwt', () => {
   });
 
   it('allows exp and nbf within the leeway, and not beyond', async () => {
-    const options = { secret: SECRET, leewayS: 10 };
+    const options = { secret: SECRET, leewayMs: 10_000 };
     expect((await verifyJwt(await signJwt({ exp: nowS() - 5 }, SECRET), options)).expiresAt).toBeGreaterThan(
       Date.now(),
     );
@@ -133,19 +135,20 @@ describe('verifyJwt / signJwt', () => {
 describe('token auth on the routes', () => {
   const jwtHub = (extra: Partial<HubOptions> = {}) => makeHub({ jwt: { secret: SECRET }, ...extra });
 
-  it('accepts a valid token as Bearer header, token query or named cookie', async () => {
+  it('accepts a valid token as Bearer header or named cookie, and in the query only with tokenInQuery', async () => {
     const hub = jwtHub({ tokenCookie: 'tid' });
     const token = await signJwt({ sub: 'ann', exp: nowS() + 60 }, SECRET);
     expect((await call(hub, 'poll?topics=a', { headers: { authorization: `Bearer ${token}` } })).status).toBe(
       200,
     );
-    expect((await call(hub, `poll?topics=a&token=${token}`)).status).toBe(200);
+    expect((await call(hub, `poll?topics=a&token=${token}`)).status).toBe(401);
+    expect((await call(jwtHub({ tokenInQuery: true }), `poll?topics=a&token=${token}`)).status).toBe(200);
     expect((await call(hub, 'poll?topics=a', { headers: { cookie: `other=1; tid=${token}` } })).status).toBe(
       200,
     );
   });
 
-  it('with no token where one is required: 401 on every route and for the upgrade', async () => {
+  it('with no token where one is required: 401 on every HTTP route; the upgrade waits for its auth message', async () => {
     const hub = jwtHub({ authorize: () => true });
     for (const path of ['poll?topics=a', 'long-poll?topics=a', 'sse?topics=a']) {
       await expectError(hub, await hub.handle(request(path)), 401, 'unauthorized');
@@ -156,19 +159,20 @@ describe('token auth on the routes', () => {
       401,
       'unauthorized',
     );
-    const decision = await hub.upgrade(request('ws?topics=a'));
-    expect(decision.accepted).toBe(false);
-    if (!decision.accepted) await expectError(hub, decision.response, 401, 'unauthorized');
+    const decision = await upgrade(hub, request('ws?topics=a'));
+    expect(decision.accepted).toBe(true);
+    if (decision.accepted) decision.abort();
+    expect(hub.stats().connections.total).toBe(0);
   });
 
   it('bad tokens get 401 with one generic message that never echoes the token, and no connection', async () => {
     const errors: unknown[] = [];
-    const hub = jwtHub({ onError: (error) => errors.push(error) });
+    const hub = jwtHub({ tokenCookie: 'tid', onError: (error) => errors.push(error) });
     const bodies = new Set<string>();
     for (const [name, token] of Object.entries(await badTokens())) {
       const routes = [
         request('sse?topics=a', { headers: { authorization: `Bearer ${token}` } }),
-        request(`long-poll?topics=a&token=${encodeURIComponent(token)}`),
+        request('long-poll?topics=a', { headers: { cookie: `tid=${encodeURIComponent(token)}` } }),
       ];
       for (const req of routes) {
         const response = await hub.handle(req);
@@ -178,11 +182,14 @@ describe('token auth on the routes', () => {
         const body = await expectError(hub, response, 401, 'unauthorized');
         bodies.add(body.error.message);
       }
-      const decision = await hub.upgrade(request(`ws?topics=a&token=${encodeURIComponent(token)}`));
+      const decision = await upgrade(
+        hub,
+        request('ws?topics=a', { headers: { authorization: `Bearer ${token}` } }),
+      );
       expect(decision.accepted).toBe(false);
       if (!decision.accepted) {
-        expect(await decision.response.clone().text()).not.toContain(token);
-        await expectError(hub, decision.response, 401, 'unauthorized');
+        expect(await toResponse(decision.answer).clone().text()).not.toContain(token);
+        await expectError(hub, toResponse(decision.answer), 401, 'unauthorized');
       }
     }
     expect(bodies.size).toBe(1);
@@ -193,11 +200,16 @@ describe('token auth on the routes', () => {
   it('a bad token is refused even when anonymous access is allowed', async () => {
     const hub = jwtHub({ anonymous: true });
     expect((await call(hub, 'poll?topics=a')).status).toBe(200);
-    await expectError(hub, await hub.handle(request('poll?topics=a&token=garbage')), 401, 'unauthorized');
+    await expectError(
+      hub,
+      await hub.handle(request('poll?topics=a', { headers: { authorization: 'Bearer garbage' } })),
+      401,
+      'unauthorized',
+    );
   });
 
-  it('tokenInQuery: false ignores the token query parameter', async () => {
-    const hub = jwtHub({ tokenInQuery: false });
+  it('tokenInQuery is off by default: the token query parameter is ignored', async () => {
+    const hub = jwtHub();
     const token = await signJwt({ sub: 'ann' }, SECRET);
     await expectError(hub, await hub.handle(request(`poll?topics=a&token=${token}`)), 401, 'unauthorized');
   });
@@ -205,7 +217,6 @@ describe('token auth on the routes', () => {
   it('a custom authenticate gets the request and the token, and null means 401', async () => {
     const seen: (string | undefined)[] = [];
     const hub = makeHub({
-      jwt: { secret: SECRET },
       authenticate: (_request, token) => {
         seen.push(token);
         return token === 'session-ok' ? { id: 'ann' } : null;
@@ -214,12 +225,18 @@ describe('token auth on the routes', () => {
     expect(
       (await call(hub, 'poll?topics=a', { headers: { authorization: 'Bearer session-ok' } })).status,
     ).toBe(200);
-    await expectError(hub, await hub.handle(request('poll?topics=a&token=nope')), 401, 'unauthorized');
+    await expectError(
+      hub,
+      await hub.handle(request('poll?topics=a', { headers: { authorization: 'Bearer nope' } })),
+      401,
+      'unauthorized',
+    );
     expect(seen).toEqual(['session-ok', 'nope']);
   });
 
-  it('a throwing authenticate or authorize is a 500 reported to onError, never thrown out of handle', async () => {
+  it('a throwing authenticate or authorize is a 500 reported to onError with its stage, never thrown out of handle', async () => {
     const errors: unknown[] = [];
+    const stages: unknown[] = [];
     const boom = new Error('db down');
     const hub = makeHub({
       authenticate: (req) => {
@@ -229,22 +246,29 @@ describe('token auth on the routes', () => {
       authorize: () => {
         throw boom;
       },
-      onError: (error) => errors.push(error),
+      onError: (error, info) => {
+        errors.push(error);
+        stages.push(info);
+      },
     });
     const first = await expectError(hub, await hub.handle(request('sse?topics=a')), 500, 'internal');
     expect(first.error.message).not.toContain('db down');
     await expectError(hub, await hub.handle(request('long-poll?topics=b')), 500, 'internal');
     expect(errors).toEqual([boom, boom]);
+    expect(stages).toEqual([
+      { stage: 'authenticate', route: 'sse' },
+      { stage: 'authorize', route: 'long-poll' },
+    ]);
   });
 });
 
 describe('token expiry ends the connection', () => {
-  const hubWithExpiry = () => makeHub({ jwt: { secret: SECRET, leewayS: 0 } });
+  const hubWithExpiry = () => makeHub({ jwt: { secret: SECRET, leewayMs: 0 } });
 
   it('WebSocket: closed with 4401 when the token expires', async () => {
     const hub = hubWithExpiry();
     const token = await signJwt({ sub: 'ann', exp: nowS() + 10 }, SECRET);
-    const socket = await openWs(hub, `?topics=a&token=${token}`);
+    const socket = await openWs(hub, '?topics=a', { init: bearer(token) });
     await advance(9_000);
     expect(socket.isClosed).toBe(false);
     await advance(2_000);
@@ -256,12 +280,14 @@ describe('token expiry ends the connection', () => {
   it('SSE: a close event with code token_expired and retryMs 0, then the stream ends', async () => {
     const hub = hubWithExpiry();
     const token = await signJwt({ sub: 'ann', exp: nowS() + 10 }, SECRET);
-    const sse = readSse(await call(hub, `sse?topics=a&token=${token}`));
+    const sse = readSse(await call(hub, 'sse?topics=a', bearer(token)));
     await advance(9_000);
     expect(sse.done).toBe(false);
     await advance(2_000);
+    // The last event id is still the one the opening set: the head the stream started from.
+    const opened = /cursor=(\S+)/.exec(sse.comments[0]!)![1];
     expect(sse.events.at(-1)).toEqual({
-      id: '',
+      id: opened,
       event: 'close',
       data: JSON.stringify({ code: 'token_expired', retryMs: 0 }),
     });
@@ -272,7 +298,7 @@ describe('token expiry ends the connection', () => {
   it('long poll: answered when the token expires, before its own timeout', async () => {
     const hub = hubWithExpiry();
     const token = await signJwt({ sub: 'ann', exp: nowS() + 10 }, SECRET);
-    const waiting = start(hub, `long-poll?topics=a&timeout=25&token=${token}`);
+    const waiting = start(hub, 'long-poll?topics=a&timeout=25', bearer(token));
     await until(() => hub.stats().connections.longPoll === 1, 'the long poll to be admitted');
     await advance(9_000);
     expect(waiting.settled).toBe(false);
@@ -285,7 +311,7 @@ describe('token expiry ends the connection', () => {
   it('a token without exp never expires the connection', async () => {
     const hub = hubWithExpiry();
     const token = await signJwt({ sub: 'ann' }, SECRET);
-    const socket = await openWs(hub, `?topics=a&token=${token}`, { ping: true });
+    const socket = await openWs(hub, '?topics=a', { ping: true, init: bearer(token) });
     for (let i = 0; i < 4; i++) {
       await advance(25_000);
       socket.handlers!.pong();
@@ -307,11 +333,11 @@ describe('allowedOrigins', () => {
       403,
       'forbidden',
     );
-    const decision = await hub.upgrade(request('ws?topics=a', evil));
+    const decision = await upgrade(hub, request('ws?topics=a', evil));
     expect(decision.accepted).toBe(false);
-    if (!decision.accepted) await expectError(hub, decision.response, 403, 'forbidden');
+    if (!decision.accepted) await expectError(hub, toResponse(decision.answer), 403, 'forbidden');
 
-    const good = await hub.upgrade(request('ws?topics=a', { headers: { origin: 'https://app.test' } }));
+    const good = await upgrade(hub, request('ws?topics=a', { headers: { origin: 'https://app.test' } }));
     expect(good.accepted).toBe(true);
     if (good.accepted) good.abort();
     expect((await call(hub, 'poll?topics=a')).status).toBe(200);

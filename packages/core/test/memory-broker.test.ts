@@ -2,13 +2,13 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type Broker,
   createEpoch,
-  createMemoryBroker,
   type EventRecord,
   formatEventId,
   type HistoryResult,
   isTidingsError,
   parseEventId,
-} from '../src/index.ts';
+} from '../src/broker-api.ts';
+import { createMemoryBroker } from '../src/index.ts';
 import { advance, call, flush, makeHub, openWs, pollBody, request, useFakeClock } from './support/harness.ts';
 import { readSse } from './support/sse-reader.ts';
 
@@ -20,6 +20,15 @@ const input = (topic: string, data = '1', event = 'message') => ({ topic, event,
 function ids(result: HistoryResult | Promise<HistoryResult>): string[] | 'reset' {
   if (result instanceof Promise) throw new Error('the memory broker must answer synchronously');
   return 'reset' in result ? 'reset' : result.events.map((r) => r.id);
+}
+
+/** A history read as ids and the topics it says lost events. */
+function read(result: HistoryResult | Promise<HistoryResult>): { ids: string[]; lost?: string[] } {
+  if (result instanceof Promise) throw new Error('the memory broker must answer synchronously');
+  if ('reset' in result) throw new Error('unexpected reset');
+  const out: { ids: string[]; lost?: string[] } = { ids: result.events.map((r) => r.id) };
+  if (result.lost) out.lost = result.lost;
+  return out;
 }
 
 describe('event ids', () => {
@@ -90,16 +99,23 @@ describe('createMemoryBroker', () => {
     expect(ids(broker.readAfter(['a'], 'other', 0))).toBe('reset');
   });
 
-  it('retains by count, and says reset only to topics that lost events after the cursor', () => {
+  it('retains by count per topic: a busy topic never pushes a quiet one out', () => {
     const broker = createMemoryBroker({ epoch: 'e', retentionCount: 3 });
-    broker.publish(input('a')); // e-1
-    broker.publish(input('b')); // e-2
-    for (let i = 0; i < 3; i++) broker.publish(input('c')); // e-3..e-5; e-1 and e-2 are evicted
-    expect(ids(broker.readAfter(['a'], 'e', 0))).toBe('reset');
-    expect(ids(broker.readAfter(['a'], 'e', 1))).toEqual([]);
-    expect(ids(broker.readAfter(['b'], 'e', 1))).toBe('reset');
-    expect(ids(broker.readAfter(['c'], 'e', 0))).toEqual(['e-3', 'e-4', 'e-5']);
-    expect(ids(broker.readAfter(['a', 'c'], 'e', 0))).toBe('reset');
+    broker.publish(input('quiet')); // e-1
+    for (let i = 0; i < 300; i++) broker.publish(input('busy')); // e-2..e-301
+    expect(read(broker.readAfter(['quiet'], 'e', 0))).toEqual({ ids: ['e-1'] });
+    expect(read(broker.readAfter(['busy'], 'e', 0))).toEqual({
+      ids: ['e-299', 'e-300', 'e-301'],
+      lost: ['busy'],
+    });
+    // The cursor past the last evicted one: nothing lost.
+    expect(read(broker.readAfter(['busy'], 'e', 298))).toEqual({ ids: ['e-299', 'e-300', 'e-301'] });
+    // Two topics: only the one that lost events is named; everything retained comes, in seq order.
+    broker.publish(input('quiet')); // e-302
+    expect(read(broker.readAfter(['busy', 'quiet'], 'e', 0))).toEqual({
+      ids: ['e-1', 'e-299', 'e-300', 'e-301', 'e-302'],
+      lost: ['busy'],
+    });
   });
 
   it('retains by age, evicting on read even when nothing is published', async () => {
@@ -108,25 +124,59 @@ describe('createMemoryBroker', () => {
     await advance(5_000);
     broker.publish(input('a'));
     await advance(5_000);
-    expect(ids(broker.readAfter(['a'], 'e', 0))).toEqual(['e-1', 'e-2']);
+    expect(read(broker.readAfter(['a'], 'e', 0))).toEqual({ ids: ['e-1', 'e-2'] });
     await advance(1);
-    expect(ids(broker.readAfter(['a'], 'e', 0))).toBe('reset');
-    expect(ids(broker.readAfter(['a'], 'e', 1))).toEqual(['e-2']);
+    expect(read(broker.readAfter(['a'], 'e', 0))).toEqual({ ids: ['e-2'], lost: ['a'] });
+    expect(read(broker.readAfter(['a'], 'e', 1))).toEqual({ ids: ['e-2'] });
     await advance(5_000);
-    expect(ids(broker.readAfter(['a'], 'e', 1))).toBe('reset');
-    expect(ids(broker.readAfter(['a'], 'e', 2))).toEqual([]);
+    expect(read(broker.readAfter(['a'], 'e', 1))).toEqual({ ids: [], lost: ['a'] });
+    expect(read(broker.readAfter(['a'], 'e', 2))).toEqual({ ids: [] });
   });
 
-  it('past 10,000 evicted topics it stops tracking them and resets conservatively', () => {
-    const broker = createMemoryBroker({ epoch: 'e', retentionCount: 1 });
-    broker.publish(input('first'));
-    broker.publish(input('second'));
-    // Tracked: a topic that never lost anything is not reset.
-    expect(ids(broker.readAfter(['never'], 'e', 0))).toEqual([]);
-    for (let i = 0; i < 10_001; i++) broker.publish(input(`t${i}`));
-    expect(ids(broker.readAfter(['never'], 'e', 0))).toBe('reset');
+  it('takes overrides by topic pattern; the longest match wins', () => {
+    const broker = createMemoryBroker({
+      epoch: 'e',
+      retentionCount: 2,
+      retentionByTopic: { 'prices.*': { count: 1 }, 'prices.eur': { count: 3 }, 'log*': { count: 5 } },
+    });
+    for (const topic of ['prices.usd', 'prices.eur', 'other', 'logs']) {
+      for (let i = 0; i < 6; i++) broker.publish(input(topic));
+    }
+    const kept = (topic: string) => {
+      const result = broker.readAfter([topic], 'e', 0) as { events: EventRecord[] };
+      return result.events.length;
+    };
+    expect([kept('prices.usd'), kept('prices.eur'), kept('other'), kept('logs')]).toEqual([1, 3, 2, 5]);
+  });
+
+  it('refuses a bad retention with a TypeError', () => {
+    expect(() => createMemoryBroker({ retentionCount: 0 })).toThrow(TypeError);
+    expect(() => createMemoryBroker({ retentionByTopic: { 'a*b': { count: 1 } } })).toThrow(/pattern|prefix/);
+    expect(() => createMemoryBroker({ retentionByTopic: { a: { ms: -1 } } })).toThrow(TypeError);
+    expect(() => createMemoryBroker({ retentionMaxEvents: 0 })).toThrow(/retentionMaxEvents/);
+  });
+
+  it('keeps within the memory bound across topics: the oldest go first, and their topics say so', () => {
+    const broker = createMemoryBroker({ epoch: 'e', retentionCount: 100, retentionMaxEvents: 4 });
+    for (const topic of ['a', 'b', 'a', 'b', 'c', 'c']) broker.publish(input(topic)); // e-1..e-6
+    expect(read(broker.readAfter(['a'], 'e', 0))).toEqual({ ids: ['e-3'], lost: ['a'] });
+    expect(read(broker.readAfter(['b'], 'e', 0))).toEqual({ ids: ['e-4'], lost: ['b'] });
+    expect(read(broker.readAfter(['c'], 'e', 0))).toEqual({ ids: ['e-5', 'e-6'] });
+  });
+
+  it('past 10,000 idle topics it forgets them and says lost conservatively, never nothing', async () => {
+    const broker = createMemoryBroker({ epoch: 'e', retentionMs: 1000 });
+    broker.publish(input('first')); // e-1
+    // A topic that never lost anything is not reset.
+    expect(read(broker.readAfter(['never'], 'e', 0))).toEqual({ ids: [] });
+    for (let i = 0; i < 10_050; i++) broker.publish(input(`t${i}`));
+    await advance(2000);
+    // Publishing sweeps one idle topic per publish; the aged-out logs past the bound are dropped.
+    for (let i = 0; i < 20_200; i++) broker.publish(input('fresh'));
+    expect(read(broker.readAfter(['first'], 'e', 0))).toEqual({ ids: [], lost: ['first'] });
+    expect(read(broker.readAfter(['never'], 'e', 0)).lost).toEqual(['never']);
     const head = broker.head().seq;
-    expect(ids(broker.readAfter(['never'], 'e', head - 1))).toEqual([]);
+    expect(read(broker.readAfter(['never'], 'e', head - 1))).toEqual({ ids: [] });
   });
 
   it('close() stops the live stream and drops history', () => {
@@ -216,31 +266,65 @@ describe('the hub over a broker it did not create', () => {
     expect(hub.stats().published).toBe(1);
   });
 
-  it('a failing history read: 500 for polls, 1011 for a WebSocket, an internal close event for SSE', async () => {
-    const errors: unknown[] = [];
+  it('a failing history read: 503 for polls, 1001 unavailable for a WebSocket, an unavailable close event for SSE', async () => {
+    const errors: [unknown, unknown][] = [];
     const inner = createMemoryBroker({ epoch: 'e' });
     const broker: Broker = {
       ...inner,
       readAfter: () => Promise.reject(new Error('history store down')),
     };
-    const hub = makeHub({ anonymous: true, broker, onError: (e) => errors.push(e) });
+    const hub = makeHub({ anonymous: true, broker, onError: (e, info) => errors.push([e, info]) });
+    // A cursor behind head, so every route must read the history (one at head has nothing to read).
     const cursor = await hub.publish('a', 1);
+    await hub.publish('a', 2);
     for (const route of ['poll', 'long-poll']) {
       const response = await hub.handle(request(`${route}?topics=a&cursor=${cursor}`));
-      expect(response!.status).toBe(500);
+      expect(response!.status).toBe(503);
+      expect(response!.headers.get('retry-after')).toBe('5');
       expect(await response!.text()).not.toContain('history store down');
     }
     const socket = await openWs(hub, `?topics=a&cursor=${cursor}`);
-    expect(socket.closed).toEqual({ code: 1011, reason: 'internal' });
+    expect(socket.closed).toEqual({ code: 1001, reason: 'unavailable' });
     const stream = readSse(await call(hub, `sse?topics=a&cursor=${cursor}`));
     await flush();
     expect(stream.events.at(-1)).toMatchObject({
       event: 'close',
-      data: expect.stringContaining('"internal"'),
+      data: expect.stringContaining('"unavailable"'),
     });
     expect(stream.done).toBe(true);
     expect(hub.stats().connections.total).toBe(0);
-    expect(errors.length).toBe(4);
+    // Each failure is reported once, with the stage that failed and the route it failed on.
+    expect(errors.map(([, info]) => info)).toEqual([
+      { stage: 'broker', route: 'poll' },
+      { stage: 'broker', route: 'long-poll' },
+      { stage: 'broker', route: 'ws' },
+      { stage: 'broker', route: 'sse' },
+    ]);
+  });
+
+  it('a client whose cursor is at head costs no history read (a round trip to Redis or PostgreSQL)', async () => {
+    const inner = createMemoryBroker({ epoch: 'e' });
+    let reads = 0;
+    const broker: Broker = {
+      ...inner,
+      readAfter: (...args) => {
+        reads++;
+        return inner.readAfter(...args);
+      },
+    };
+    const hub = makeHub({ anonymous: true, broker });
+    const older = await hub.publish('a', 1);
+    const head = await hub.publish('a', 2);
+    const atHead = await openWs(hub, `?topics=a&cursor=${head}`);
+    readSse(await call(hub, `sse?topics=a&cursor=${head}`));
+    await flush();
+    expect(reads).toBe(0);
+    // Behind head, the history is read, once per connection.
+    const behind = await openWs(hub, `?topics=a&cursor=${older}`);
+    await flush();
+    expect(reads).toBe(1);
+    expect(behind.messages().some((m) => m.type === 'event' && m.id === head)).toBe(true);
+    expect(atHead.messages().some((m) => m.type === 'event')).toBe(false);
   });
 
   it('close() leaves a broker it was given open and stops listening to it', async () => {

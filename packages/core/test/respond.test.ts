@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { respond } from '../src/adapter.ts';
 import type { HubRequest } from '../src/index.ts';
 import { BASE, fakeStream, makeHub, until } from './support/harness.ts';
 
@@ -17,7 +18,7 @@ describe('hub.respond (answers as plain data)', () => {
   it('answers a poll with status, JSON headers and the body text, without a Response', async () => {
     const hub = makeHub({ anonymous: true });
     const id = await hub.publish('a', { n: 1 });
-    const answer = await hub.respond(plainRequest('poll?topics=a'), { stream: fakeStream().port });
+    const answer = await respond(hub, plainRequest('poll?topics=a'), { stream: fakeStream().port });
     expect(answer).not.toBeInstanceOf(Response);
     expect(answer?.status).toBe(200);
     expect(answer?.headers['content-type']).toMatch(/^application\/json/);
@@ -28,13 +29,14 @@ describe('hub.respond (answers as plain data)', () => {
   it('turns bad input into the protocol error answer, with Retry-After or Allow where due', async () => {
     const hub = makeHub({ anonymous: true });
     const port = fakeStream().port;
-    const missing = await hub.respond(plainRequest('nope'), { stream: port });
+    const missing = await respond(hub, plainRequest('nope'), { stream: port });
     expect(missing?.status).toBe(404);
     expect(JSON.parse(missing!.body).error.code).toBe('not_found');
-    const wrongMethod = await hub.respond(plainRequest('poll?topics=a', {}, 'DELETE'), { stream: port });
+    const wrongMethod = await respond(hub, plainRequest('poll?topics=a', {}, 'DELETE'), { stream: port });
     expect(wrongMethod?.status).toBe(405);
     expect(wrongMethod?.headers.allow).toBe('GET');
-    const badUrl = await hub.respond(
+    const badUrl = await respond(
+      hub,
       { ...plainRequest('poll'), url: 'http://a b/realtime/poll' },
       { stream: port },
     );
@@ -45,7 +47,7 @@ describe('hub.respond (answers as plain data)', () => {
   it('writes SSE through the stream port and resolves to undefined', async () => {
     const hub = makeHub({ anonymous: true });
     const stream = fakeStream();
-    const answer = await hub.respond(plainRequest('sse?topics=a'), { stream: stream.port });
+    const answer = await respond(hub, plainRequest('sse?topics=a'), { stream: stream.port });
     expect(answer).toBeUndefined();
     expect(stream.status).toBe(200);
     expect(stream.headers?.get('content-type')).toMatch(/^text\/event-stream/);
@@ -57,11 +59,11 @@ describe('hub.respond (answers as plain data)', () => {
   it('reads headers through the view: a bearer token it finds is verified', async () => {
     const hub = makeHub({ authenticate: (_request, token) => (token === 'secret' ? { id: 'u' } : null) });
     const port = fakeStream().port;
-    const refused = await hub.respond(plainRequest('poll?topics=a', { authorization: 'Bearer nope' }), {
+    const refused = await respond(hub, plainRequest('poll?topics=a', { authorization: 'Bearer nope' }), {
       stream: port,
     });
     expect(refused?.status).toBe(401);
-    const allowed = await hub.respond(plainRequest('poll?topics=a', { authorization: 'Bearer secret' }), {
+    const allowed = await respond(hub, plainRequest('poll?topics=a', { authorization: 'Bearer secret' }), {
       stream: port,
     });
     expect(allowed?.status).toBe(200);
@@ -81,9 +83,9 @@ describe('hub.respond (answers as plain data)', () => {
     const stream = fakeStream();
     const port = { ...stream.port, watch: (listener: () => void) => listeners.push(listener) > 0 };
     // A signal that never aborts: only the port can report the client gone.
-    const waiting = hub.respond(plainRequest('long-poll?topics=a'), { stream: port });
+    const waiting = respond(hub, plainRequest('long-poll?topics=a'), { stream: port });
     await until(() => hub.stats().connections.longPoll === 1, 'the long poll to wait');
-    const sse = await hub.respond(plainRequest('sse?topics=a'), { stream: port });
+    const sse = await respond(hub, plainRequest('sse?topics=a'), { stream: port });
     expect(sse).toBeUndefined();
     expect(hub.stats().connections.total).toBe(2);
     expect(listeners).toHaveLength(2);
@@ -95,8 +97,8 @@ describe('hub.respond (answers as plain data)', () => {
   it('a port that reports the client gone already frees the slot at once', async () => {
     const hub = makeHub({ anonymous: true });
     const port = { ...fakeStream().port, watch: () => false };
-    await hub.respond(plainRequest('long-poll?topics=a'), { stream: port });
-    await hub.respond(plainRequest('sse?topics=a'), { stream: port });
+    await respond(hub, plainRequest('long-poll?topics=a'), { stream: port });
+    await respond(hub, plainRequest('sse?topics=a'), { stream: port });
     expect(hub.stats().connections.total).toBe(0);
   });
 });

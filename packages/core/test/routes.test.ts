@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { respond, toResponse } from '../src/adapter.ts';
 import {
   advance,
   call,
@@ -135,8 +136,8 @@ describe('long poll', () => {
     expect(await pollBody(waiting.response!)).toEqual({ events: [], cursor: head });
   });
 
-  it('caps a long timeout at longPollMaxTimeoutS', async () => {
-    const hub = makeHub({ anonymous: true, longPollMaxTimeoutS: 10, longPollTimeoutS: 5 });
+  it('caps a long timeout at longPollMaxTimeoutMs', async () => {
+    const hub = makeHub({ anonymous: true, longPollMaxTimeoutMs: 10_000, longPollTimeoutMs: 5000 });
     const waiting = start(hub, 'long-poll?topics=a&timeout=3600');
     await advance(9_000);
     expect(waiting.settled).toBe(false);
@@ -253,7 +254,7 @@ describe('SSE through the adapter StreamPort', () => {
     const hub = makeHub({ anonymous: true });
     const stream = fakeStream();
     const controller = new AbortController();
-    const result = await hub.handle(request('sse?topics=a', { signal: controller.signal }), {
+    const result = await respond(hub, request('sse?topics=a', { signal: controller.signal }), {
       stream: stream.port,
     });
     expect(result).toBeUndefined();
@@ -272,11 +273,33 @@ describe('SSE through the adapter StreamPort', () => {
     expect(hub.stats().connections.total).toBe(0);
   });
 
-  it('refusals still come back as a Response, with nothing written to the port', async () => {
+  it('a stream opened without a cursor says its head as `id:` too: an EventSource that drops before its first event resumes from there', async () => {
+    const hub = makeHub({ anonymous: true });
+    const head = await headOf(hub);
+    const fresh = fakeStream();
+    await respond(hub, request('sse?topics=a'), { stream: fresh.port });
+    expect(fresh.chunks[0]).toBe(
+      `retry: ${hub.options.sseRetryMs}\n: open heartbeat=${hub.options.sseHeartbeatMs} cursor=${head}\nid: ${head}\n\n`,
+    );
+    // WHATWG: a block with an id and no data moves the last event id and dispatches nothing.
+    const log = parseSse(fresh.chunks.join(''));
+    expect(log.events).toEqual([]);
+    const id = await hub.publish('a', 'after');
+    const later = parseSse(fresh.chunks.join(''));
+    expect(later.events.map((e) => e.id)).toEqual([id]);
+    // Resuming (Last-Event-ID or cursor): the client's own position stands, no `id:` in the opening.
+    const resumed = fakeStream();
+    await respond(hub, request('sse?topics=a', { headers: { 'last-event-id': head } }), {
+      stream: resumed.port,
+    });
+    expect(resumed.chunks[0]).not.toContain('\nid:');
+  });
+
+  it('refusals still come back as an answer, with nothing written to the port', async () => {
     const hub = makeHub({ anonymous: true });
     const stream = fakeStream();
-    const response = await hub.handle(request('sse?topics=bad%20topic'), { stream: stream.port });
-    await expectError(hub, response, 400, 'bad_request');
+    const answer = await respond(hub, request('sse?topics=bad%20topic'), { stream: stream.port });
+    await expectError(hub, toResponse(answer!), 400, 'bad_request');
     expect(stream.status).toBeUndefined();
   });
 });

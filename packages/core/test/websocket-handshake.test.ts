@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { webSocketHandshakeError } from '../src/index.ts';
+import { webSocketHandshakeError } from '../src/adapter.ts';
 
 const handshake = (headers: Record<string, string>) => new Request('http://x/rt/ws', { headers });
 
@@ -17,7 +17,7 @@ describe('webSocketHandshakeError', () => {
       handshake({ 'sec-websocket-version': '8', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' }),
     );
     expect(refused?.status).toBe(426);
-    expect(refused?.headers.get('sec-websocket-version')).toBe('13');
+    expect(refused?.headers['sec-websocket-version']).toBe('13');
   });
 
   it('refuses a malformed key with 400', () => {

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { toResponse, upgrade } from '../src/adapter.ts';
 import { FakeSocket } from './support/fake-socket.ts';
 import {
   advance,
@@ -85,13 +86,13 @@ describe('WebSocket session', () => {
     expect(socket.isClosed).toBe(false);
   });
 
-  it('subscribing to a topic authorize refuses gets a forbidden error, other topics are unaffected', async () => {
-    const hub = makeHub({ anonymous: true, authorize: (_p, topic) => topic !== 'secret' });
+  it('subscribing to a topic authorize refuses gets a forbidden error naming it, other topics are unaffected', async () => {
+    const hub = makeHub({ anonymous: true, authorize: (_p, topic) => !topic.startsWith('secret') });
     const socket = await openWs(hub, '?topics=a');
-    socket.send({ type: 'subscribe', topics: ['secret'] });
+    socket.send({ type: 'subscribe', topics: ['secret', 'b', 'secret.2'] });
     await flush();
     expect(socket.ofType('error')).toEqual([
-      { type: 'error', code: 'forbidden', message: expect.any(String) },
+      { type: 'error', code: 'forbidden', message: expect.any(String), topics: ['secret', 'secret.2'] },
     ]);
     await hub.publish('secret', 1);
     const a = await hub.publish('a', 1);
@@ -157,6 +158,22 @@ describe('WebSocket session', () => {
     ]);
     expect(socket.ofType('pong')).toEqual([]);
     expect(socket.isClosed).toBe(false);
+  });
+
+  it('a binary message over maxMessageBytes closes with 1009, as a text one does', async () => {
+    const hub = makeHub({ anonymous: true, maxMessageBytes: 1024 });
+    const atLimit = await openWs(hub, '?topics=a');
+    atLimit.handlers!.message('', true, 1024);
+    await flush();
+    expect(atLimit.ofType('error')).toEqual([
+      { type: 'error', code: 'bad_request', message: expect.any(String) },
+    ]);
+    expect(atLimit.isClosed).toBe(false);
+    const over = await openWs(hub, '?topics=a');
+    over.handlers!.message('', true, 1025);
+    await flush();
+    expect(over.ofType('error')).toEqual([]);
+    expect(over.closed).toEqual({ code: 1009, reason: 'payload_too_large' });
   });
 
   it('a flood of bad messages beyond maxErrorsPerInterval is closed with 1008', async () => {
@@ -249,7 +266,7 @@ describe('WebSocket session', () => {
 
   it('an upgrade that fails after the decision is aborted and frees the slot', async () => {
     const hub = makeHub({ anonymous: true });
-    const decision = await hub.upgrade(request('ws?topics=a'));
+    const decision = await upgrade(hub, request('ws?topics=a'));
     expect(decision.accepted).toBe(true);
     expect(hub.stats().connections.ws).toBe(1);
     if (decision.accepted) decision.abort();
@@ -258,17 +275,17 @@ describe('WebSocket session', () => {
 
   it('upgrades are refused before they happen: bad topics 400, non-GET 405', async () => {
     const hub = makeHub({ anonymous: true });
-    const bad = await hub.upgrade(request('ws?topics=no%20spaces'));
+    const bad = await upgrade(hub, request('ws?topics=no%20spaces'));
     expect(bad.accepted).toBe(false);
-    if (!bad.accepted) await expectError(hub, bad.response, 400, 'bad_request');
-    const post = await hub.upgrade(request('ws?topics=a', { method: 'POST' }));
+    if (!bad.accepted) await expectError(hub, toResponse(bad.answer), 400, 'bad_request');
+    const post = await upgrade(hub, request('ws?topics=a', { method: 'POST' }));
     expect(post.accepted).toBe(false);
-    if (!post.accepted) await expectError(hub, post.response, 405, 'method_not_allowed');
+    if (!post.accepted) await expectError(hub, toResponse(post.answer), 405, 'method_not_allowed');
   });
 
   it('a closed-but-not-yet-reported socket gets nothing more', async () => {
     const hub = makeHub({ anonymous: true, maxErrorsPerInterval: 1 });
-    const decision = await hub.upgrade(request('ws?topics=a'));
+    const decision = await upgrade(hub, request('ws?topics=a'));
     if (!decision.accepted) throw new Error('refused');
     const socket = new FakeSocket({ autoClose: false });
     socket.handlers = decision.accept(socket.port);

@@ -210,7 +210,7 @@ describe('routing', () => {
   it('works under another base path, WebSockets included', async () => {
     const hub = createHub(options);
     const app = express();
-    const realtime = tidings(hub, { basePath: '/live/' });
+    const realtime = tidings(hub, { path: '/live/' });
     app.use('/live', realtime);
     const server = await new Promise<Server>((resolve) => {
       const s: Server = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -222,7 +222,7 @@ describe('routing', () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     });
-    expect(realtime.basePath).toBe('/live');
+    expect(realtime.path).toBe('/live');
     const { port } = server.address() as AddressInfo;
     const token = await bearer('subscriber');
     const ws = new WebSocket(`ws://127.0.0.1:${port}/live/ws?topics=a`, {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ConformanceMount } from '@tidings/conformance';
 import { createHub, type Hub, type HubOptions } from '@tidings/core';
 import express, { type Express } from 'express';
 import { type TidingsMiddleware, tidings } from '../src/index.ts';
@@ -17,19 +18,22 @@ export interface ExpressFixture {
 
 /**
  * Builds an Express 5 app the way the README tells users to: `before` installs global middleware,
- * then tidings is mounted at `/realtime`, then `after` adds the app's own routes; `app.listen` on
+ * then tidings is mounted (at the root by default; `prefixed` is `app.use('/realtime', …)`,
+ * `mismatch` is `app.use('/rt', …)`), then `after` adds the app's own routes; `app.listen` on
  * 127.0.0.1 and `realtime.attach(server)`.
  */
 export async function startExpress(
   options: HubOptions,
   before: (app: Express) => void = () => {},
   after: (app: Express) => void = () => {},
+  mount: ConformanceMount = 'root',
 ): Promise<ExpressFixture> {
   const hub = createHub(options);
   const app = express();
   before(app);
   const realtime = tidings(hub);
-  app.use('/realtime', realtime);
+  if (mount === 'root') app.use(realtime);
+  else app.use(mount === 'prefixed' ? '/realtime' : '/rt', realtime);
   after(app);
   const server = await new Promise<Server>((resolve) => {
     const listening: Server = app.listen(0, '127.0.0.1', () => resolve(listening));

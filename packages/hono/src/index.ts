@@ -1,24 +1,28 @@
 /**
- * `@tidings/hono`: the hub's routes as a Hono sub-app, for any runtime Hono runs on. WebSockets use
+ * `@tidings/hono`: the hub's routes as Hono middleware, for any runtime Hono runs on. WebSockets use
  * the runtime's own `upgradeWebSocket`, passed in, so this file imports nothing runtime-specific.
  */
-import { type Hub, type RequestContext, type StreamPort, webSocketHandshakeError } from '@tidings/core';
-import { type Context, Hono } from 'hono';
+import type { AnyHub, HandleContext } from '@tidings/core';
+import {
+  matchRoute,
+  misconfigured,
+  resolvePath,
+  toResponse,
+  upgrade,
+  webSocketHandshakeError,
+} from '@tidings/core/adapter';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { mountPrefix } from './internal/mount-prefix.ts';
 import { createWsEvents } from './internal/ws-events.ts';
-
-/** A direct SSE writer for one request, and what the handler returns once the answer went through it. */
-export interface DirectStream {
-  port: StreamPort;
-  /** Returned to Hono after the stream was written directly, e.g. `RESPONSE_ALREADY_SENT` on Node. */
-  response: Response;
-}
 
 /** Options of `tidings()`. */
 export interface TidingsHonoOptions {
+  /** The path the routes live under, as the client sees it: `{path}/poll`, `/long-poll`, `/sse`, `/publish`, `/ws`. Default `/realtime`. */
+  path?: string;
   /**
    * The runtime's WebSocket helper: `upgradeWebSocket` from `hono/bun`, `hono/deno` or
-   * `@hono/node-server`. Default: none, and `GET {base}/ws` answers 400 (a WebSocket upgrade is
+   * `@hono/node-server`. Default: none, and `GET {path}/ws` answers 400 (a WebSocket upgrade is
    * required). On Node prefer `@tidings/hono/node`'s `attach`; on Workers, `@tidings/hono/cloudflare`.
    */
   // biome-ignore lint/suspicious/noExplicitAny: each runtime's helper has its own socket and option types.
@@ -29,11 +33,6 @@ export interface TidingsHonoOptions {
    * so that limit does not apply.
    */
   clientAddress?: (c: Context) => string | undefined;
-  /**
-   * A direct writer for SSE answers on this request, or undefined for the portable web stream.
-   * `@tidings/hono/node` sets it to write to Node's ServerResponse. Default: none.
-   */
-  directStream?: (c: Context) => DirectStream | undefined;
 }
 
 /** Bun's Server, as far as used here. */
@@ -50,46 +49,41 @@ function liftIdleTimeout(c: Context): void {
   if (typeof server?.timeout === 'function') server.timeout(c.req.raw, 0);
 }
 
+const FIX = 'use app.use(realtime) at the root, or give tidings(hub, { path }) a path under that mount';
+
 /**
- * The hub's routes as a Hono app, to mount under a base path:
+ * The hub's routes as Hono middleware:
  *
  * ```ts
  * import { upgradeWebSocket } from 'hono/bun';
- * app.route('/realtime', tidings(hub, { upgradeWebSocket }));
+ * app.use(tidings(hub, { upgradeWebSocket })); // routes under /realtime
  * ```
  *
- * `poll`, `long-poll`, `sse` and `publish` are answered by `hub.handle`. `ws` asks `hub.upgrade`
- * first, so auth, origin and limit refusals are real HTTP answers, then upgrades through the
- * runtime's helper and bridges the socket to the hub.
+ * It answers exactly `{path}/poll|long-poll|sse|publish|ws|ready` and hands every other request to
+ * `next()`, so the app's own `/api/orders/publish` stays the app's. Mounted under a prefix
+ * (`app.use('/api/*', …)`) the prefix must lead to `path`; one that cannot gets a 500
+ * `misconfigured` answer naming both. `ws` asks the hub first, so auth, origin and limit refusals
+ * are real HTTP answers, then upgrades through the runtime's helper.
  */
-export function tidings(hub: Hub, options: TidingsHonoOptions = {}): Hono {
-  const { upgradeWebSocket, clientAddress, directStream } = options;
-  const contextOf = (c: Context): RequestContext => {
+export function tidings(hub: AnyHub, options: TidingsHonoOptions = {}): MiddlewareHandler {
+  const path = resolvePath(options.path ?? '/realtime');
+  const { upgradeWebSocket, clientAddress } = options;
+  const contextOf = (c: Context): HandleContext => {
     const address = clientAddress?.(c);
     return address === undefined ? {} : { clientAddress: address };
   };
-  const app = new Hono();
-  const answer = async (c: Context) => (await hub.handle(c.req.raw, contextOf(c))) ?? c.notFound();
-  app.all('/poll', answer);
-  app.all('/publish', answer);
-  app.all('/long-poll', (c) => {
-    liftIdleTimeout(c);
-    return answer(c);
-  });
-  app.all('/sse', async (c) => {
-    liftIdleTimeout(c);
-    const direct = directStream?.(c);
-    if (!direct) return answer(c);
-    const context = contextOf(c);
-    context.stream = direct.port;
-    return (await hub.handle(c.req.raw, context)) ?? direct.response;
-  });
-  app.all('/ws', async (c) => {
-    if (!upgradeWebSocket || c.req.header('upgrade')?.toLowerCase() !== 'websocket') return answer(c);
+  return async (c, next) => {
+    const route = matchRoute(path, c.req.path, mountPrefix(c));
+    if (route === undefined) return next();
+    if (route === 'misconfigured') return toResponse(misconfigured(hub, path, mountPrefix(c), FIX));
+    if (route === 'sse' || route === 'long-poll') liftIdleTimeout(c);
+    if (route !== 'ws' || !upgradeWebSocket || c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
+      return hub.handle(c.req.raw, contextOf(c));
+    }
     const refused = webSocketHandshakeError(c.req.raw);
-    if (refused) return refused;
-    const decision = await hub.upgrade(c.req.raw, contextOf(c));
-    if (!decision.accepted) return decision.response;
+    if (refused) return toResponse(refused);
+    const decision = await upgrade(hub, c.req.raw, contextOf(c));
+    if (!decision.accepted) return toResponse(decision.answer);
     const events = createWsEvents(decision);
     let upgraded: Response | undefined;
     try {
@@ -101,6 +95,5 @@ export function tidings(hub: Hub, options: TidingsHonoOptions = {}): Hono {
     return (
       upgraded ?? c.json({ error: { code: 'bad_request', message: 'the WebSocket upgrade failed' } }, 400)
     );
-  });
-  return app;
+  };
 }

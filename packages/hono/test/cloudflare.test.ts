@@ -51,6 +51,45 @@ describe('@tidings/hono/cloudflare on workerd', () => {
     });
   });
 
+  it('runs the operator’s RPCs on the object: presence, head, disconnect and revoke', async () => {
+    const operator = async (body: Record<string, unknown>) => {
+      const response = await fetch(`${worker.origin}/control/operator`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as Record<string, unknown>;
+    };
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + 600;
+    const token = await signJwt({ sub: 'visitor', role: 'subscriber', iat, exp }, CONFORMANCE_SECRET);
+    const headers = { authorization: `Bearer ${token}` };
+    const tabs = [
+      await readWs(`${worker.origin}/realtime/ws?topics=presence-lobby`, headers),
+      await readWs(`${worker.origin}/realtime/ws?topics=presence-lobby`, headers),
+    ];
+    open.push(...tabs);
+    await Promise.all(tabs.map((tab) => tab.waitFor('welcome')));
+    await expect
+      .poll(() => operator({ op: 'presence', topic: 'presence-lobby' }))
+      .toEqual({ users: ['visitor'], connections: 2 });
+    const { head } = await operator({ op: 'head' });
+    expect(head).toMatch(/^[a-z0-9]+-\d+$/);
+
+    const closed = tabs.map(
+      (tab) =>
+        new Promise((resolve) => tab.socket.once('close', (code, reason) => resolve(`${code} ${reason}`))),
+    );
+    await operator({ op: 'disconnect', userId: 'visitor' });
+    expect(await Promise.all(closed)).toEqual(['1008 kicked', '1008 kicked']);
+
+    await operator({ op: 'revoke', userId: 'visitor', untilMs: Date.now() + 60_000 });
+    const refused = await fetch(`${worker.origin}/realtime/poll?topics=news`, { headers });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('revoked');
+  });
+
   it('keeps one hub per name: a room’s events stay in its own Durable Object', async () => {
     const inA = await readSse(`${worker.origin}/rooms/a/realtime/sse?topics=chat`, await auth());
     const inB = await readSse(`${worker.origin}/rooms/b/realtime/sse?topics=chat`, await auth());

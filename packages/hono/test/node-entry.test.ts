@@ -24,10 +24,14 @@ function hubWith(options: HubOptions): Hub {
 }
 
 /** A raw upgrade request, so the refusal's status and body can be read as they were sent. */
-function upgradeAnswer(url: string): Promise<{ status: number; body: string }> {
+function upgradeAnswer(
+  url: string,
+  extra: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
       headers: {
+        ...extra,
         connection: 'Upgrade',
         upgrade: 'websocket',
         'sec-websocket-version': '13',
@@ -48,7 +52,7 @@ function upgradeAnswer(url: string): Promise<{ status: number; body: string }> {
 }
 
 describe('@tidings/hono/node', () => {
-  it('writes SSE straight to the ServerResponse, outside Hono’s response path', async () => {
+  it('writes SSE and polls straight to the ServerResponse, outside Hono’s response path', async () => {
     const hub = hubWith({ anonymous: true });
     const app = new Hono();
     const sent: (string | null)[] = [];
@@ -63,6 +67,10 @@ describe('@tidings/hono/node', () => {
     expect(sse.response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     // Hono got @hono/node-server's "already sent" marker, not a streaming Response.
     expect(sent).toEqual(['true']);
+    const poll = await fetch(`${running.origin}/realtime/poll?topics=a`);
+    expect(poll.status).toBe(200);
+    expect(await poll.json()).toMatchObject({ events: [] });
+    expect(sent).toEqual(['true', 'true']);
     const id = await hub.publish('a', { n: 1 });
     const [event] = await sse.waitForEvents(1);
     expect(event!.id).toBe(id);
@@ -72,7 +80,7 @@ describe('@tidings/hono/node', () => {
   it('falls back to a web stream without a Node response (app.request)', async () => {
     const hub = hubWith({ anonymous: true });
     const app = new Hono();
-    app.route('/realtime', tidings(hub));
+    app.use(tidings(hub));
     const response = await app.request('/realtime/sse?topics=a');
     expect(response.status).toBe(200);
     expect(response.headers.get('x-hono-already-sent')).toBeNull();
@@ -107,7 +115,9 @@ describe('@tidings/hono/node', () => {
     const hub = hubWith({ jwt: { secret: SECRET } });
     const running = await listenHonoNode(hub);
     closers.push(() => running.close());
-    const refusal = await upgradeAnswer(`${running.origin}/realtime/ws?topics=a`);
+    const refusal = await upgradeAnswer(`${running.origin}/realtime/ws?topics=a`, {
+      authorization: 'Bearer not-a-token',
+    });
     expect(refusal.status).toBe(401);
     expect(JSON.parse(refusal.body)).toMatchObject({ error: { code: 'unauthorized' } });
   });
@@ -117,7 +127,7 @@ describe('@tidings/hono with @hono/node-server’s upgradeWebSocket (the portabl
   it('bridges Hono’s WSContext to the hub: refusal, welcome, events, client messages, close', async () => {
     const hub = hubWith({ authenticate: (_request, token) => (token === 'ok' ? { id: 'user' } : null) });
     const app = new Hono();
-    app.route('/realtime', tidingsGeneric(hub, { upgradeWebSocket }));
+    app.use(tidingsGeneric(hub, { upgradeWebSocket }));
     const server = serve({
       fetch: app.fetch,
       port: 0,
@@ -133,9 +143,13 @@ describe('@tidings/hono with @hono/node-server’s upgradeWebSocket (the portabl
     );
     if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    expect((await upgradeAnswer(`${origin}/realtime/ws?topics=a`)).status).toBe(401);
-    const ws = await readWs(`${origin}/realtime/ws?topics=a&token=ok`);
+    expect(
+      (await upgradeAnswer(`${origin}/realtime/ws?topics=a`, { authorization: 'Bearer nope' })).status,
+    ).toBe(401);
+    // No credential in the upgrade: the socket authenticates with its first message.
+    const ws = await readWs(`${origin}/realtime/ws?topics=a`);
     closers.push(() => ws.close());
+    ws.socket.send(JSON.stringify({ type: 'auth', token: 'ok' }));
     await ws.waitFor('welcome');
     const id = await hub.publish('a', 'hello');
     expect(await ws.waitFor('event')).toMatchObject({ id, topic: 'a', data: 'hello' });

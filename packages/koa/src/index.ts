@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type Hub, ROUTE_NAMES, routeName } from '@tidings/core';
+import type { AnyHub } from '@tidings/core';
 import {
   attachWebSocket,
   type ClientAddress,
@@ -11,20 +11,22 @@ import type { Context, Next } from 'koa';
 /** Options of `tidings()`. */
 export interface TidingsKoaOptions {
   /**
-   * The public path the routes live under, as the client sees it (`/realtime/sse`, `/realtime/ws`…).
-   * Requests elsewhere go on to `next()`. Default `/realtime`.
+   * The path the routes live under, as the client sees it: `{path}/poll`, `/long-poll`, `/sse`,
+   * `/publish`, and WebSockets at `{path}/ws` through `attach`. Default `/realtime`.
    */
-  basePath?: string;
+  path?: string;
   /** Where a request comes from, for `maxConnectionsPerIp`. Default: the TCP peer; behind proxies `forwardedFor(n)` from `@tidings/node`. */
   clientAddress?: ClientAddress;
+  /** Enable permessage-deflate on WebSockets. Default false: compression costs CPU per client per message. */
+  perMessageDeflate?: boolean;
 }
 
 /** Koa middleware for a hub, plus `attach` for WebSockets on the server `app.listen()` returns. */
 export interface TidingsKoaMiddleware {
   (ctx: Context, next: Next): Promise<void>;
-  /** The base path in force, without a trailing slash. */
-  readonly basePath: string;
-  /** Handles WebSocket upgrades for `basePath + '/ws'` on `server`. */
+  /** The path the routes live under, without a trailing slash. */
+  readonly path: string;
+  /** Handles WebSocket upgrades at `{path}/ws` on `server`. */
   attach(server: Server): WebSocketAttachment;
 }
 
@@ -44,6 +46,8 @@ function handOverParsedBody(ctx: Context): void {
   else if (body !== undefined) req.body = body;
 }
 
+const FIX = 'use app.use(realtime) outside koa-mount, or give tidings(hub, { path }) a path under that mount';
+
 /**
  * Mounts the hub's routes in a Koa 3 app:
  *
@@ -53,27 +57,34 @@ function handOverParsedBody(ctx: Context): void {
  * realtime.attach(app.listen(3000));
  * ```
  *
- * Only requests under `basePath` whose last path segment is a tidings route (`poll`, `long-poll`,
- * `sse`, `publish`, `ws`) are answered; everything else goes on to `next()`, so it sits anywhere
- * in the middleware stack, beside `@koa/router`. The answer is written by the Node bridge straight to
- * `ctx.res` (`ctx.respond = false`): no PassThrough body, and SSE fan-out takes the bridge's
- * corked, framed-once path. Headers set upstream with `ctx.set` (CORS, say) are kept.
+ * It answers exactly `{path}/poll|long-poll|sse|publish|ws|ready` and passes every other request to
+ * `next()`, so it sits anywhere in the middleware stack, beside `@koa/router`. Under koa-mount the
+ * mount must lead to `path`; one that cannot gets a 500 `misconfigured` answer naming both. The
+ * answer is written by the Node bridge straight to `ctx.res` (`ctx.respond = false`): no PassThrough
+ * body, and SSE fan-out takes the bridge's corked, framed-once path. Headers set upstream with
+ * `ctx.set` (CORS, say) are kept.
  */
-export function tidings(hub: Hub, options: TidingsKoaOptions = {}): TidingsKoaMiddleware {
-  const basePath = (options.basePath ?? '/realtime').replace(/\/+$/, '');
-  const prefix = `${basePath}/`;
-  const handler = createNodeHandler(hub, { clientAddress: options.clientAddress });
+export function tidings(hub: AnyHub, options: TidingsKoaOptions = {}): TidingsKoaMiddleware {
+  const handler = createNodeHandler(hub, { path: options.path, clientAddress: options.clientAddress });
+  const path = handler.path;
   const middleware = async (ctx: Context, next: Next): Promise<void> => {
-    // The original URL, not ctx.path: the same path the WebSocket route sees, even under koa-mount.
-    const pathname = ctx.originalUrl.split('?', 1)[0]!;
-    if (!pathname.startsWith(prefix) || !ROUTE_NAMES.has(routeName(pathname))) return next();
-    ctx.respond = false;
+    // ctx.originalUrl, not ctx.url: koa-mount rewrites the latter (and records its prefix in mountPath).
+    const prefix = (ctx as Context & { mountPath?: string }).mountPath ?? '';
     handOverParsedBody(ctx);
-    await handler(ctx.req, ctx.res);
+    const answering = handler(ctx.req, ctx.res, { originalUrl: ctx.originalUrl, prefix, fix: FIX });
+    if (!answering) return next();
+    // The bridge writes to ctx.res itself; Koa must not answer once this middleware resolves. It
+    // resolves once the answer is written, so middleware above (a logger) sees the real status.
+    ctx.respond = false;
+    await answering;
   };
   return Object.assign(middleware, {
-    basePath,
+    path,
     attach: (server: Server) =>
-      attachWebSocket(server, hub, { path: `${basePath}/ws`, clientAddress: options.clientAddress }),
+      attachWebSocket(server, hub, {
+        path,
+        clientAddress: options.clientAddress,
+        perMessageDeflate: options.perMessageDeflate,
+      }),
   });
 }

@@ -274,8 +274,8 @@ describe('tidings() in a Koa app', () => {
 
   it('serves a custom base path, trailing slash or not', async () => {
     hub = createHub({ anonymous: true });
-    const realtime = tidings(hub, { basePath: '/live/' });
-    expect(realtime.basePath).toBe('/live');
+    const realtime = tidings(hub, { path: '/live/' });
+    expect(realtime.path).toBe('/live');
     const app = new Koa();
     app.use(realtime);
     const origin = await start({ app, realtime, statuses: [], downstreamCalls: { count: 0 } });
@@ -288,7 +288,7 @@ describe('tidings() in a Koa app', () => {
 
   it('works inside a sub-app under koa-mount, given the full public path', async () => {
     hub = createHub({ anonymous: true });
-    const realtime = tidings(hub, { basePath: '/v1/realtime' });
+    const realtime = tidings(hub, { path: '/v1/realtime' });
     const inner = new Koa();
     inner.use(realtime);
     inner.use((ctx) => {

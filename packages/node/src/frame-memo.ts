@@ -1,4 +1,4 @@
-import type { EventRecord } from '@tidings/core';
+import type { EventRecord } from '@tidings/core/adapter';
 
 /**
  * One wire form of each event, built once and shared by every subscriber: memoized on the record

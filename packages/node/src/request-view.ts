@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HubRequest } from '@tidings/core';
-import { bodyOf } from './to-request.ts';
+import type { HubRequest } from '@tidings/core/adapter';
+import { bodyOf } from './body-of.ts';
 
 /**
  * Header lookup straight from Node's parsed `req.headers`, so no `Headers` object is filled per
@@ -21,22 +21,11 @@ class NodeHeaders {
   }
 }
 
-/** A body as a stream; one a parser already consumed and left re-serialised becomes one chunk. */
-function streamOf(body: ReturnType<typeof bodyOf>): ReadableStream<Uint8Array> | null {
-  if (body === null || body instanceof ReadableStream) return body;
-  const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
-  return new ReadableStream({
-    start(controller) {
-      controller.enqueue(bytes);
-      controller.close();
-    },
-  });
-}
-
 /**
  * A `HubRequest` over an IncomingMessage that builds only what the hub reads: no undici
  * `Request`, `URL` or `Headers`, and the abort signal and body stream only when a route asks
- * (long polls and SSE read the signal, `publish` the body). `path` overrides `req.url`.
+ * (long polls and SSE read the signal, `publish` the body). `path` overrides `req.url` (a
+ * framework mounted under a prefix rewrites `req.url`; the hub sees the original).
  */
 export class NodeRequestView implements HubRequest {
   readonly headers: NodeHeaders;
@@ -83,7 +72,7 @@ export class NodeRequestView implements HubRequest {
   }
 
   get body(): ReadableStream<Uint8Array> | null {
-    if (this.#body === undefined) this.#body = streamOf(bodyOf(this.#req));
+    if (this.#body === undefined) this.#body = bodyOf(this.#req);
     return this.#body;
   }
 }

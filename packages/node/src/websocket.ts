@@ -1,6 +1,7 @@
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Hub, SocketHandlers } from '@tidings/core';
+import type { AnyHub } from '@tidings/core';
+import { type HubAnswer, resolvePath, type SocketHandlers, upgrade } from '@tidings/core/adapter';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type ClientAddress, socketAddress } from './client-address.ts';
 import { NodeRequestView } from './request-view.ts';
@@ -8,8 +9,8 @@ import { type Internal, NodeSocketPort } from './ws-port.ts';
 
 /** Options of `attachWebSocket`. */
 export interface AttachWebSocketOptions {
-  /** The path of the WebSocket route, e.g. `/realtime/ws`. Required. */
-  path: string;
+  /** The path the hub's routes live under; WebSockets are served at `{path}/ws`. Default `/realtime`. */
+  path?: string;
   /**
    * What to do with upgrades for other paths: `'ignore'` leaves them to other `upgrade` listeners
    * (default when there are any), `'refuse'` answers 404 and closes the socket (default when
@@ -22,8 +23,15 @@ export interface AttachWebSocketOptions {
   clientAddress?: ClientAddress;
 }
 
-/** A WebSocket attachment; `close()` stops handling upgrades (open sockets are closed by the hub). */
+/** A WebSocket attachment. */
 export interface WebSocketAttachment {
+  /**
+   * Stops handling upgrades and destroys every socket it upgraded (or was upgrading) that is still
+   * open. Call it after `hub.close()`, which ends them gracefully first and terminates the ones that
+   * do not go within `drainTimeoutMs`: what is left here is only what the hub never held. An http
+   * server's `closeAllConnections()` does not reach upgraded sockets, so without this one could keep
+   * the process alive.
+   */
   close(): void;
 }
 
@@ -34,6 +42,8 @@ export interface WebSocketAttachment {
  */
 class SessionSocket extends WebSocket {
   session: SocketHandlers | undefined = undefined;
+  /** The attachment's set of open sockets, which this one leaves when it closes. */
+  open: Set<Duplex> | undefined = undefined;
 }
 
 function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
@@ -43,7 +53,9 @@ function onPong(this: WebSocket): void {
   (this as SessionSocket).session!.pong();
 }
 function onClose(this: WebSocket): void {
-  (this as SessionSocket).session!.closed();
+  const ws = this as SessionSocket & Internal;
+  if (ws._socket) ws.open?.delete(ws._socket);
+  ws.session!.closed();
 }
 function ignore(): void {}
 function destroyOnError(this: Duplex): void {
@@ -51,27 +63,35 @@ function destroyOnError(this: Duplex): void {
 }
 
 /** Writes a real HTTP answer on a socket that asked to upgrade, then closes it. */
-async function refuse(socket: Duplex, response: Response): Promise<void> {
-  const body = Buffer.from(await response.arrayBuffer());
-  let head = `HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}\r\n`;
-  response.headers.forEach((value, key) => {
-    head += `${key}: ${value}\r\n`;
-  });
+function refuse(socket: Duplex, answer: HubAnswer): void {
+  const body = Buffer.from(answer.body);
+  let head = `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? ''}\r\n`;
+  for (const [key, value] of Object.entries(answer.headers)) head += `${key}: ${value}\r\n`;
   head += `content-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`;
   if (socket.writable) socket.end(Buffer.concat([Buffer.from(head), body]));
   else socket.destroy();
 }
 
+function notFound(wsPath: string): HubAnswer {
+  const message = `no WebSocket route here; tidings serves WebSockets at ${wsPath}`;
+  return {
+    status: 404,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    body: JSON.stringify({ error: { code: 'not_found', message } }),
+  };
+}
+
 /**
- * Handles WebSocket upgrades on an http.Server with `ws` in noServer mode. The hub decides each
- * upgrade first, so auth, origin and limit refusals are real HTTP answers. `maxPayload` comes from
- * the hub's `maxMessageBytes`; every socket has an error listener.
+ * Handles WebSocket upgrades at `{path}/ws` on an http.Server with `ws` in noServer mode. The hub
+ * decides each upgrade first, so auth, origin and limit refusals are real HTTP answers. `maxPayload`
+ * comes from the hub's `maxMessageBytes`; every socket has an error listener.
  */
 export function attachWebSocket(
   server: Server,
-  hub: Hub,
-  options: AttachWebSocketOptions,
+  hub: AnyHub,
+  options: AttachWebSocketOptions = {},
 ): WebSocketAttachment {
+  const wsPath = `${resolvePath(options.path ?? '/realtime')}/ws`;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: hub.options.maxMessageBytes,
@@ -80,34 +100,37 @@ export function attachWebSocket(
     WebSocket: SessionSocket,
   });
   const preframed = !(options.perMessageDeflate ?? false);
+  // Every socket this attachment took, from its upgrade request until it closes, for `close()`.
+  const open = new Set<Duplex>();
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroyOnError);
     const pathname = (req.url ?? '/').split('?', 1)[0];
-    if (pathname !== options.path) {
+    if (pathname !== wsPath && pathname !== `${wsPath}/`) {
       const refuseOthers = options.otherPaths
         ? options.otherPaths === 'refuse'
         : server.listenerCount('upgrade') === 1;
-      if (refuseOthers)
-        void refuse(
-          socket,
-          Response.json({ error: { code: 'not_found', message: 'no such route' } }, { status: 404 }),
-        );
+      if (refuseOthers) refuse(socket, notFound(wsPath));
       return;
     }
     void handle(req, socket, head);
   };
   async function handle(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const decision = await hub.upgrade(new NodeRequestView(req), {
+    open.add(socket);
+    const decision = await upgrade(hub, new NodeRequestView(req), {
       clientAddress: (options.clientAddress ?? socketAddress)(req),
     });
-    if (!decision.accepted) return refuse(socket, decision.response);
+    if (!decision.accepted) {
+      open.delete(socket);
+      return refuse(socket, decision.answer);
+    }
     let upgraded = false;
     // ws answers a bad handshake (key, version) itself and never calls back: free the slot then.
     const onEarlyClose = () => {
+      open.delete(socket);
       if (!upgraded) decision.abort();
     };
     socket.once('close', onEarlyClose);
-    if (socket.destroyed) return decision.abort();
+    if (socket.destroyed) return onEarlyClose();
     wss.handleUpgrade(req, socket, head, (upgradedSocket) => {
       const ws = upgradedSocket as SessionSocket & Internal;
       upgraded = true;
@@ -115,6 +138,7 @@ export function attachWebSocket(
       // the decision in memory (and cost a listener array) for the socket's life.
       socket.off('close', onEarlyClose);
       socket.off('error', destroyOnError);
+      ws.open = open;
       ws.session = decision.accept(new NodeSocketPort(ws, preframed));
       ws.on('error', ignore);
       ws.on('message', onMessage);
@@ -127,6 +151,8 @@ export function attachWebSocket(
     close() {
       server.off('upgrade', onUpgrade);
       wss.close();
+      for (const socket of open) socket.destroy();
+      open.clear();
     },
   };
 }

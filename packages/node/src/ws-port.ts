@@ -1,8 +1,9 @@
 import type { Duplex } from 'node:stream';
-import type { EventRecord, SocketPort } from '@tidings/core';
+import type { EventRecord, SocketPort } from '@tidings/core/adapter';
 import * as wsModule from 'ws';
 import { WebSocket } from 'ws';
 import { corkForTick } from './cork.ts';
+import { drainOf } from './drain-of.ts';
 import { frameMemo } from './frame-memo.ts';
 
 /** A `ws` socket with the one private field the fast path reads: the TCP socket under it. */
@@ -56,6 +57,11 @@ export class NodeSocketPort implements SocketPort {
 
   bufferedAmount(): number {
     return this.#preframed ? this.#socket!.writableLength : this.#ws.bufferedAmount;
+  }
+
+  waitForDrain(): Promise<void> {
+    // With compression, ws's own queue comes first; the socket's drain still says when bytes moved.
+    return drainOf(this.#socket);
   }
 
   ping(): void {

@@ -3,15 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { createHub } from '@tidings/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createNodeHandler,
-  createNodeStreamPort,
-  NodeRequestView,
-  serve,
-  toRequest,
-  writeAnswer,
-  writeResponse,
-} from '../src/index.ts';
+import { createNodeHandler, serve } from '../src/index.ts';
+import { createNodeStreamPort } from '../src/node-stream-port.ts';
+import { NodeRequestView } from '../src/request-view.ts';
+import { writeAnswer } from '../src/write-answer.ts';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -48,51 +43,6 @@ async function until(check: () => boolean, what: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
-
-describe('toRequest', () => {
-  it('carries method, headers, path and a streamed body', async () => {
-    let seen: { method: string; url: string; header: string | null; body: string } | undefined;
-    const url = await listen(async (req, res) => {
-      const request = toRequest(req, res);
-      seen = {
-        method: request.method,
-        url: request.url,
-        header: request.headers.get('x-custom'),
-        body: await request.text(),
-      };
-      res.end();
-    });
-    await fetch(`${url}/a/publish?x=1`, { method: 'POST', headers: { 'x-custom': 'yes' }, body: '{"k":1}' });
-    expect(seen).toEqual({ method: 'POST', url: `${url}/a/publish?x=1`, header: 'yes', body: '{"k":1}' });
-  });
-
-  it('re-serialises a body a parser in front already consumed', async () => {
-    let body: string | undefined;
-    const url = await listen(async (req, res) => {
-      // What a body parser leaves behind: the stream read to the end, the parsed value on req.body.
-      for await (const _ of req);
-      Object.assign(req, { body: { parsed: true }, _body: true });
-      body = await toRequest(req, res).text();
-      res.end();
-    });
-    await fetch(url, { method: 'POST', body: '{"parsed":true}' });
-    expect(body).toBe('{"parsed":true}');
-  });
-
-  it("aborts the request's signal when the client goes away before the answer", async () => {
-    let signal: AbortSignal | undefined;
-    const url = await listen((req, res) => {
-      signal = toRequest(req, res).signal;
-    });
-    const controller = new AbortController();
-    const pending = fetch(url, { signal: controller.signal }).catch(() => undefined);
-    await until(() => signal !== undefined, 'the request');
-    expect(signal!.aborted).toBe(false);
-    controller.abort();
-    await pending;
-    await until(() => signal!.aborted, 'the signal to abort');
-  });
-});
 
 describe('NodeRequestView', () => {
   it('reads method, URL and headers (any case, repeats joined) straight from the IncomingMessage', async () => {
@@ -192,6 +142,66 @@ describe('writeAnswer and createNodeHandler', () => {
     await hub.close();
   });
 
+  it('answers only {path}/route and hands everything else back, at any depth', async () => {
+    const hub = createHub({ anonymous: true });
+    const handler = createNodeHandler(hub, { path: '/api/live/' });
+    expect(handler.path).toBe('/api/live');
+    const url = await listen((req, res) => {
+      if (!handler(req, res)) res.writeHead(200).end(`app ${req.method} ${req.url}`);
+    });
+    expect((await fetch(`${url}/api/live/poll?topics=a`)).status).toBe(200);
+    expect(await (await fetch(`${url}/api/live/poll/?topics=a`)).json()).toMatchObject({ events: [] });
+    for (const path of ['/api/orders/publish', '/poll', '/api/live/x/poll', '/api/livepoll', '/api/live']) {
+      const response = await fetch(`${url}${path}`, { method: path.endsWith('publish') ? 'POST' : 'GET' });
+      expect(await response.text(), path).toBe(`app ${path.endsWith('publish') ? 'POST' : 'GET'} ${path}`);
+    }
+    await hub.close();
+  });
+
+  it('answers 500 misconfigured, naming both paths, when a framework mount can never reach the path', async () => {
+    const errors: unknown[] = [];
+    const hub = createHub({ anonymous: true, onError: (_error, info) => errors.push(info) });
+    const handler = createNodeHandler(hub);
+    const url = await listen((req, res) => {
+      // What a framework that mounted the handler at /rt passes: the original URL and its prefix.
+      const mount = { originalUrl: req.url ?? '/', prefix: '/rt', fix: 'mount it elsewhere' };
+      if (!handler(req, res, mount)) res.writeHead(200).end('app');
+    });
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${url}/rt/poll?topics=a`);
+      expect(response.status).toBe(500);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('misconfigured');
+      expect(error.message).toContain('"/rt"');
+      expect(error.message).toContain('"/realtime"');
+      expect(error.message).toContain('mount it elsewhere');
+    }
+    // A setup mistake is reported once, not per request; the app's other routes are untouched.
+    expect(errors).toEqual([{ stage: 'mount' }]);
+    expect(await (await fetch(`${url}/rt/other`)).text()).toBe('app');
+    await hub.close();
+  });
+
+  it('refuses a path that is not a plain URL path', () => {
+    const hub = createHub({ anonymous: true });
+    for (const path of ['realtime', '/a b', '/a?x', '//a', '']) {
+      expect(() => createNodeHandler(hub, { path }), path).toThrow(TypeError);
+    }
+  });
+
+  it('serve rejects when the port is taken, instead of hanging on an unhandled error', async () => {
+    const hub = createHub({ anonymous: true });
+    const first = await serve(hub);
+    try {
+      const port = Number(new URL(first.url).port);
+      await expect(serve(createHub({ anonymous: true }), { port })).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+      });
+    } finally {
+      await first.close();
+    }
+  });
+
   it('serve answers polls and long polls through the view end to end', async () => {
     const hub = createHub({ anonymous: true });
     const served = await serve(hub);
@@ -207,55 +217,8 @@ describe('writeAnswer and createNodeHandler', () => {
   });
 });
 
-describe('writeResponse', () => {
-  it('writes status, headers and a finished body with a content-length', async () => {
-    const url = await listen((_req, res) => {
-      const headers = new Headers({ 'content-type': 'application/json', 'x-a': '1' });
-      headers.append('set-cookie', 'a=1');
-      headers.append('set-cookie', 'b=2');
-      void writeResponse(res, new Response('{"ok":true}', { status: 201, headers }));
-    });
-    const res = await fetch(url);
-    expect(res.status).toBe(201);
-    expect(res.headers.get('content-length')).toBe('11');
-    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
-    expect(await res.json()).toEqual({ ok: true });
-  });
-
-  it('streams an event-stream body with backpressure and cancels it when the client goes away', async () => {
-    let pulled = 0;
-    let cancelled = false;
-    const chunk = new Uint8Array(64 * 1024).fill(0x61);
-    const url = await listen((_req, res) => {
-      const body = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          pulled++;
-          controller.enqueue(chunk);
-        },
-        cancel() {
-          cancelled = true;
-        },
-      });
-      void writeResponse(res, new Response(body, { headers: { 'content-type': 'text/event-stream' } }));
-    });
-    const controller = new AbortController();
-    const res = await fetch(url, { signal: controller.signal });
-    expect(res.headers.get('content-type')).toBe('text/event-stream');
-    // The client reads nothing more: the writer must stop pulling once the socket buffers are full.
-    await until(() => pulled > 0, 'the first pull');
-    let last = -1;
-    for (let i = 0; i < 100 && pulled !== last; i++) {
-      last = pulled;
-      await new Promise((resolve) => setTimeout(resolve, 30));
-    }
-    expect(pulled * chunk.length).toBeLessThan(64 * 1024 * 1024);
-    controller.abort();
-    await until(() => cancelled, 'the body to be cancelled');
-  });
-});
-
 describe('createNodeStreamPort', () => {
-  const headers = new Headers({ 'content-type': 'text/event-stream' });
+  const headers = { 'content-type': 'text/event-stream' };
 
   it('finishes an ended stream normally when the client reads it', async () => {
     let res: ServerResponse | undefined;

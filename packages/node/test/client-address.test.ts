@@ -33,7 +33,7 @@ describe('client address', () => {
     const handler = createNodeHandler(hub, { clientAddress: forwardedFor(1) });
     server = createServer((q, s) => void handler(q, s));
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/rt`;
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/realtime`;
     const open = (ip: string) =>
       fetch(`${base}/sse?topics=a`, { headers: { 'x-forwarded-for': ip } }).then(async (r) => {
         const reader = r.body!.getReader();

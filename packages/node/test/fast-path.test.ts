@@ -1,5 +1,6 @@
 import { Socket } from 'node:net';
-import { createHub, createMemoryBroker, type EventRecord } from '@tidings/core';
+import { createHub, createMemoryBroker } from '@tidings/core';
+import type { EventRecord } from '@tidings/core/broker';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { type Served, serve } from '../src/index.ts';
@@ -97,8 +98,8 @@ describe('fan-out fast path', () => {
 });
 
 describe('serve', () => {
-  it('answers 404 outside the base path, for requests and for upgrades', async () => {
-    served = await serve(createHub({ anonymous: true }), { basePath: '/rt' });
+  it('answers 404 outside its path, for requests and for upgrades', async () => {
+    served = await serve(createHub({ anonymous: true }), { path: '/rt' });
     const origin = served.url.replace(/\/rt$/, '');
     const res = await fetch(`${origin}/elsewhere`);
     expect(res.status).toBe(404);

@@ -1,7 +1,13 @@
+import type { RetentionOptions } from '@tidings/core/broker';
+import type { RedisClusterOptions } from './internal/redis-cluster.ts';
 import type { RedisCommandClient, RedisSubscriberClient } from './redis-client.ts';
 
-/** Options of `createRedisBroker`. Give either `client` or `url`. */
-export interface RedisBrokerOptions {
+/**
+ * Options of `createRedisBroker`. Give either `client` or `url`. Retention is per topic
+ * (`retentionCount`, `retentionMs`, `retentionByTopic`, as the in-memory broker takes them): a busy
+ * topic never pushes a quiet one's events out. The cluster options are in RedisClusterOptions.
+ */
+export interface RedisBrokerOptions extends RetentionOptions, RedisClusterOptions {
   /**
    * Your node-redis client (`createClient(...)` from `redis` 5 or 6), connected or not. The broker
    * connects it if needed but never closes it: that stays yours. Default: none (then `url` is required).
@@ -18,27 +24,52 @@ export interface RedisBrokerOptions {
    */
   subscriber?: RedisSubscriberClient;
   /**
-   * Prefix of the keys and channel: `<prefix>log` (stream), `<prefix>meta` (hash) and the channel
-   * `<prefix>events`. Hubs that share events use the same prefix; separate apps on one Redis use
-   * different ones. Default `'tidings:'`.
+   * Prefix of the keys and channel: `<prefix>head` (hash), `<prefix><epoch>:t:<topic>` (a stream per
+   * topic), `<prefix><epoch>:topics`, `:lost` and `:recent`, and the channel `<prefix>live`. Hubs
+   * that share events use the same prefix; separate apps on one Redis use different ones.
+   * Default `'tidings:'`.
    */
   prefix?: string;
   /**
-   * Events kept for replay, across all topics (trimmed exactly, as the in-memory broker does).
-   * Default 1000.
+   * Events kept for replay per topic (trimmed exactly). Default 1000. Override some topics with
+   * `retentionByTopic`.
    */
   retentionCount?: number;
-  /** How long an event is kept for replay, in ms, by Redis's clock; 0 turns age trimming off. Default 300000 (5 minutes). */
-  retentionMs?: number;
-  /** Stream entries read per Redis call when replaying or filling a gap. Default 500. */
-  readBatchSize?: number;
-  /** `Retry-After` (seconds) sent with the 503 a publish or replay gets while Redis is unreachable. Default 2. */
-  retryAfterS?: number;
   /**
-   * How long a Redis command may take before it fails, in ms. A publish that times out answers 503,
-   * although Redis may still have stored it. Default 5000.
+   * How long an event is kept for replay, in ms, by Redis's clock; a topic's stream expires this
+   * long after its last event. 0 turns age trimming off (ten years). Default 300000 (5 minutes).
+   */
+  retentionMs?: number;
+  /**
+   * How many of the newest events of all topics the live feed can fetch in order after a node
+   * missed some (its subscription dropped): a node that missed more resets its connections. Each
+   * costs a stream entry naming the topic. Default 10000.
+   */
+  recentCount?: number;
+  /** Events read per Redis call when replaying or filling a gap. Default 500. */
+  readBatchSize?: number;
+  /** `Retry-After` sent with the 503 a publish or replay gets while Redis is unreachable, in ms (sent rounded up to whole seconds). Default 2000. */
+  retryAfterMs?: number;
+  /**
+   * How long `createRedisBroker` waits for Redis to answer before it rejects with an error naming
+   * the server, in ms. Without it an unreachable URL would keep the app waiting forever while the
+   * Redis client retries. Default 10000.
+   */
+  connectTimeoutMs?: number;
+  /**
+   * How long a publish or replay may wait for Redis before it fails with `unavailable` (503 with
+   * `Retry-After`), in ms, enforced by the broker whatever the connection does. A publish that
+   * times out may still have been stored (subscribers then see it). Default 5000.
    */
   commandTimeoutMs?: number;
+  /**
+   * How often the broker PINGs Redis on both its connections, in ms. A ping unanswered within
+   * `commandTimeoutMs` marks Redis down: publishes and replays are refused at once until a ping is
+   * answered, then every node catches up from the streams. So a stall is noticed within
+   * `healthCheckMs + commandTimeoutMs`, a frozen server or a silent partition included; a connection
+   * that misses two pings in a row while claiming to be up is closed and opened again. Default 1000.
+   */
+  healthCheckMs?: number;
   /** How soon a failed catch-up with the stream (after a reconnect or a gap) is retried, in ms. Default 500. */
   catchUpRetryMs?: number;
   /**
@@ -53,10 +84,13 @@ export const REDIS_BROKER_DEFAULTS = {
   prefix: 'tidings:',
   retentionCount: 1000,
   retentionMs: 300_000,
+  recentCount: 10_000,
   readBatchSize: 500,
-  retryAfterS: 2,
+  retryAfterMs: 2000,
+  connectTimeoutMs: 10_000,
   catchUpRetryMs: 500,
   commandTimeoutMs: 5000,
+  healthCheckMs: 1000,
 } as const;
 
 /** Options after defaults and validation. */
@@ -64,10 +98,13 @@ export type ResolvedRedisBrokerOptions = Omit<RedisBrokerOptions, keyof typeof R
   prefix: string;
   retentionCount: number;
   retentionMs: number;
+  recentCount: number;
   readBatchSize: number;
-  retryAfterS: number;
+  retryAfterMs: number;
+  connectTimeoutMs: number;
   catchUpRetryMs: number;
   commandTimeoutMs: number;
+  healthCheckMs: number;
 };
 
 function check(name: string, value: number, min: number): void {
@@ -89,9 +126,13 @@ export function resolveRedisBrokerOptions(options: RedisBrokerOptions): Resolved
   }
   check('retentionCount', resolved.retentionCount, 1);
   check('retentionMs', resolved.retentionMs, 0);
+  check('recentCount', resolved.recentCount, 1);
   check('readBatchSize', resolved.readBatchSize, 1);
-  check('retryAfterS', resolved.retryAfterS, 0);
+  check('retryAfterMs', resolved.retryAfterMs, 0);
+  check('connectTimeoutMs', resolved.connectTimeoutMs, 1);
+  if ('retryAfterS' in options) throw new TypeError('retryAfterS was renamed retryAfterMs (in ms)');
   check('catchUpRetryMs', resolved.catchUpRetryMs, 1);
   check('commandTimeoutMs', resolved.commandTimeoutMs, 1);
+  check('healthCheckMs', resolved.healthCheckMs, 1);
   return resolved;
 }

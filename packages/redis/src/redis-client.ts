@@ -25,15 +25,16 @@ export interface RedisCommandOptions {
   timeout?: number;
 }
 
-/** A connection that runs commands: the broker sends EVALSHA/EVAL through it. */
+/** A connection that runs commands: the broker sends EVALSHA/EVAL (and PING) through it. */
 export interface RedisCommandClient extends RedisConnection {
   sendCommand(args: string[], options?: RedisCommandOptions): Promise<unknown>;
   /** A new connection with the same options, used for the subscription. */
   duplicate(): RedisSubscriberClient;
 }
 
-/** A connection the broker puts in subscribe mode. */
+/** A connection the broker puts in subscribe mode (and PINGs, which Redis allows while subscribed). */
 export interface RedisSubscriberClient extends RedisConnection {
+  sendCommand(args: string[], options?: RedisCommandOptions): Promise<unknown>;
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
   unsubscribe(channel: string, listener?: (message: string, channel: string) => void): Promise<unknown>;
 }

@@ -1,10 +1,10 @@
-import type { BrokerHead, EventRecord } from '@tidings/core';
 import { TidingsError } from '@tidings/core';
+import type { BrokerHead, EventRecord } from '@tidings/core/broker';
+import { createTcpFaultProxy, type TcpFaultProxy } from '@tidings/testing';
 import { createClient } from 'redis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../src/index.ts';
 import { deleteKeys, uniquePrefix, useSharedRedis } from './helpers/shared-redis.ts';
-import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
 const redis = useSharedRedis();
@@ -15,7 +15,7 @@ type Seen = { seq: number; id: string; topic: string; data: string } | { reset: 
 
 const brokers: RedisBroker[] = [];
 const clients: Client[] = [];
-const proxies: TcpProxy[] = [];
+const proxies: TcpFaultProxy[] = [];
 const prefixes: string[] = [];
 
 afterEach(async () => {
@@ -97,7 +97,7 @@ describe('createRedisBroker', () => {
     expect(await a.readAfter(['a'], epoch, 10)).toEqual({ events: [] });
   });
 
-  it('answers reset for another epoch, a cursor beyond the head, or events no longer retained', async () => {
+  it('answers reset for another epoch or a cursor beyond the head, and names a topic that lost events', async () => {
     const prefix = newPrefix();
     const a = await broker(prefix, { retentionCount: 10 });
     for (let i = 0; i < 25; i++) await publish(a, 't', i);
@@ -105,28 +105,93 @@ describe('createRedisBroker', () => {
     const { epoch } = a.head();
     expect(await a.readAfter(['t'], 'otherepoch', 20)).toEqual({ reset: true });
     expect(await a.readAfter(['t'], epoch, 26)).toEqual({ reset: true });
-    // The newest ten are kept: a cursor at 15 resumes, one at 14 has lost event 15.
-    expect(await a.readAfter(['t'], epoch, 14)).toEqual({ reset: true });
+    // The newest ten are kept: a cursor at 15 resumes, one at 14 has lost event 15 and gets the ten.
+    const behind = await a.readAfter(['t'], epoch, 14);
+    expect('events' in behind && behind.lost).toEqual(['t']);
+    expect('events' in behind && behind.events.map((r) => r.seq)).toEqual(range(16, 25));
     const recent = await a.readAfter(['t'], epoch, 15);
+    expect(recent).toEqual({ events: expect.any(Array) });
     expect('events' in recent && recent.events.map((r) => r.seq)).toEqual(range(16, 25));
   });
 
-  it('trims events older than retentionMs', async () => {
+  it('keeps history per topic: a quiet topic resumes after a busy one wrote 100 times the retention', async () => {
     const prefix = newPrefix();
-    const a = await broker(prefix, { retentionMs: 200 });
-    await publish(a, 't', 'old');
-    await sleep(400);
-    await publish(a, 't', 'new');
+    const a = await broker(prefix, { retentionCount: 5, readBatchSize: 4 });
+    await publish(a, 'quiet', 'q1');
+    for (let i = 0; i < 500; i++) await publish(a, 'busy', i);
+    await publish(a, 'quiet', 'q2');
     const { epoch } = a.head();
-    expect(await a.readAfter(['t'], epoch, 0)).toEqual({ reset: true });
-    const kept = await a.readAfter(['t'], epoch, 1);
-    expect('events' in kept && kept.events.map((r) => r.data)).toEqual(['"new"']);
+    const quiet = await a.readAfter(['quiet'], epoch, 0);
+    expect(quiet).toEqual({
+      events: [expect.objectContaining({ seq: 1 }), expect.objectContaining({ seq: 502 })],
+    });
+    const both = await a.readAfter(['quiet', 'busy'], epoch, 0);
+    expect('events' in both && both.lost).toEqual(['busy']);
+    expect('events' in both && both.events.map((r) => r.seq)).toEqual([1, ...range(497, 502)]);
+    // Every key of the epoch expires by itself: nothing outlives a quiet log.
+    const admin = await connect();
+    for (const key of ['t:quiet', 't:busy', 'topics', 'lost', 'recent']) {
+      expect(await admin.pTTL(`${prefix}${epoch}:${key}`), key).toBeGreaterThan(0);
+    }
+  });
+
+  it('applies retentionByTopic patterns, the longest match winning', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix, {
+      retentionCount: 50,
+      retentionByTopic: { 'prices.*': { count: 2 }, 'prices.gold': { count: 4 } },
+    });
+    for (let i = 0; i < 6; i++) {
+      for (const topic of ['prices.oil', 'prices.gold', 'news']) await publish(a, topic, i);
+    }
+    const { epoch } = a.head();
+    const kept = async (topic: string) => {
+      const result = await a.readAfter([topic], epoch, 0);
+      return 'events' in result ? [result.events.length, result.lost] : 'reset';
+    };
+    expect(await kept('prices.oil')).toEqual([2, ['prices.oil']]);
+    expect(await kept('prices.gold')).toEqual([4, ['prices.gold']]);
+    expect(await kept('news')).toEqual([6, undefined]);
+  });
+
+  it('trims events older than their retentionMs, and forgets a topic whose stream expired', async () => {
+    const prefix = newPrefix();
+    const a = await broker(prefix, { retentionMs: 60_000, retentionByTopic: { short: { ms: 200 } } });
+    await publish(a, 'short', 'old');
+    await sleep(400);
+    await publish(a, 'short', 'new');
+    const { epoch } = a.head();
+    const trimmed = await a.readAfter(['short'], epoch, 0);
+    expect('events' in trimmed && [trimmed.lost, trimmed.events.map((r) => r.data)]).toEqual([
+      ['short'],
+      ['"new"'],
+    ]);
+    expect(await a.readAfter(['short'], epoch, 1)).toEqual({ events: [expect.objectContaining({ seq: 2 })] });
+    // Its stream expires 200 ms after its last event; the next publishes sweep it out of the marks.
+    await sleep(400);
+    for (let i = 0; i < 3; i++) await publish(a, 'long', i);
+    const admin = await connect();
+    expect(await admin.zScore(`${prefix}${epoch}:topics`, 'short')).toBeNull();
+    expect(await a.readAfter(['short'], epoch, 1)).toEqual({ events: [], lost: ['short'] });
+    expect(await a.readAfter(['short'], epoch, 2)).toEqual({ events: [] });
+    expect(await a.readAfter(['long'], epoch, 2)).toEqual({ events: expect.any(Array) });
+  });
+
+  it('answers a cursor of the previous single-stream layout with a reset', async () => {
+    const prefix = newPrefix();
+    const admin = await connect();
+    await admin.hSet(`${prefix}meta`, { epoch: 'oldlayout', seq: '7' });
+    await admin.xAdd(`${prefix}log`, '7-0', { time: '1', topic: 't', event: 'message', data: '1' });
+    const a = await broker(prefix);
+    await publish(a, 't', 'new');
+    expect(a.head().epoch).not.toBe('oldlayout');
+    expect(await a.readAfter(['t'], 'oldlayout', 5)).toEqual({ reset: true });
   });
 
   it('fills a gap from the stream after its subscription was cut', async () => {
     const prefix = newPrefix();
     const a = await broker(prefix);
-    const proxy = await startTcpProxy(Number(new URL(redis.url()).port));
+    const proxy = await createTcpFaultProxy({ port: Number(new URL(redis.url()).port), scheme: 'redis' });
     proxies.push(proxy);
     const subscriber = await connect(proxy.url);
     const b = await broker(prefix, { subscriber });
@@ -149,7 +214,7 @@ describe('createRedisBroker', () => {
   it('resets every listener when the gap is no longer in the stream', async () => {
     const prefix = newPrefix();
     const a = await broker(prefix, { retentionCount: 10 });
-    const proxy = await startTcpProxy(Number(new URL(redis.url()).port));
+    const proxy = await createTcpFaultProxy({ port: Number(new URL(redis.url()).port), scheme: 'redis' });
     proxies.push(proxy);
     const subscriber = await connect(proxy.url);
     const b = await broker(prefix, { subscriber, retentionCount: 10 });
@@ -172,16 +237,16 @@ describe('createRedisBroker', () => {
 
   it('refuses a publish with unavailable while Redis is unreachable, and stores nothing', async () => {
     const prefix = newPrefix();
-    const proxy = await startTcpProxy(Number(new URL(redis.url()).port));
+    const proxy = await createTcpFaultProxy({ port: Number(new URL(redis.url()).port), scheme: 'redis' });
     proxies.push(proxy);
     const client = await connect(proxy.url);
-    const a = await broker(prefix, { client, retryAfterS: 3 });
+    const a = await broker(prefix, { client, retryAfterMs: 3000 });
     await publish(a, 't', 1);
     proxy.cut();
     await waitFor(() => !client.isReady, 'the client to notice the cut');
     const refused = await publish(a, 't', 2).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(TidingsError);
-    expect(refused).toMatchObject({ code: 'unavailable', status: 503, retryAfterS: 3 });
+    expect(refused).toMatchObject({ code: 'unavailable', status: 503, retryAfterMs: 3000 });
     await expect(a.readAfter(['t'], a.head().epoch, 0)).rejects.toMatchObject({ code: 'unavailable' });
     proxy.heal();
     await waitFor(() => client.isReady, 'the client to reconnect');
@@ -200,7 +265,7 @@ describe('createRedisBroker', () => {
     const old = a.head().epoch;
     await waitFor(() => seenA.length === 2 && seenB.length === 2, 'both events on both nodes');
     const admin = await connect();
-    await admin.del([`${prefix}meta`, `${prefix}log`]);
+    await admin.del(`${prefix}head`);
     const fresh = await publish(b, 't', 3);
     expect(fresh.id).not.toContain(old);
     expect(fresh.seq).toBe(1);
@@ -223,8 +288,8 @@ describe('createRedisBroker', () => {
     const old = a.head().epoch;
     // What a failover to a replica that lagged two writes behind leaves: the head and stream at 3.
     const admin = await connect();
-    await admin.hSet(`${prefix}meta`, 'seq', '3');
-    await admin.xDel(`${prefix}log`, ['4-0', '5-0']);
+    await admin.hSet(`${prefix}head`, 'seq', '3');
+    await admin.xDel(`${prefix}${old}:t:t`, ['4-0', '5-0']);
     expect(await a.readAfter(['t'], old, 3)).toEqual({ reset: true });
     await waitFor(() => seenA.length === 6, 'a reset');
     const fresh = a.head();
@@ -245,6 +310,21 @@ describe('createRedisBroker', () => {
     const record = await publish(own, 't', 'x');
     expect(record.seq).toBe(1);
     await own.close();
+  });
+
+  it('gives up on an unreachable Redis after connectTimeoutMs, naming it without its credentials', async () => {
+    // A port nothing listens on: node-redis would retry it forever.
+    const closed = await createTcpFaultProxy({ port: 1, scheme: 'redis' });
+    const port = Number(new URL(closed.url).port);
+    await closed.close();
+    const failure = await createRedisBroker({
+      url: `redis://user:s3cret@127.0.0.1:${port}`,
+      connectTimeoutMs: 300,
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as Error).message).toContain(`127.0.0.1:${port}`);
+    expect((failure as Error).message).toContain('300 ms');
+    expect((failure as Error).message).not.toContain('s3cret');
   });
 
   it('rejects impossible options', async () => {

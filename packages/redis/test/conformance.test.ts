@@ -1,4 +1,4 @@
-import { defineConformanceSuite, toHubOptions } from '@tidings/conformance';
+import { defineConformanceSuite, hostAppBody, toHubOptions } from '@tidings/conformance';
 import { createHub } from '@tidings/core';
 import { serve } from '@tidings/node';
 import { createRedisBroker } from '../src/index.ts';
@@ -16,11 +16,15 @@ defineConformanceSuite({
     const prefix = uniquePrefix();
     const broker = await createRedisBroker({ url: redis.url(), prefix, retentionCount, retentionMs });
     const hub = createHub({ ...options, broker });
-    const served = await serve(hub);
+    const served = await serve(hub, {
+      fallback: (req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(hostAppBody(req.method, req.url)),
+    });
     let closed: Promise<void> | undefined;
     return {
       url: served.url,
       publish: (topic, data, event) => hub.publish(topic, data, event === undefined ? undefined : { event }),
+      stats: async () => hub.stats(),
       shutdown: () => hub.close(),
       close: () => {
         closed ??= (async () => {

@@ -1,9 +1,19 @@
 import { fileURLToPath } from 'node:url';
-import { createHub, type Hub, type Principal, signJwt, type TopicAction } from '@tidings/core';
+import {
+  createHub,
+  type Hub,
+  type JwtSecretOptions,
+  type Principal,
+  signJwt,
+  type TopicAction,
+  verifyJwt,
+} from '@tidings/core';
 import { type TidingsMiddleware, tidings } from '@tidings/express';
 import express, { type Express } from 'express';
+import { type AccessLog, accessLogMiddleware } from './access-log.ts';
 import { createLab, type Lab } from './lab/create-lab.ts';
 import type { LabEvent } from './lab/lab-publisher.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
 import { createNoteStore, type Note } from './notes.ts';
 
 /** The topics of this app and what is published on them, so `hub.publish` is type-checked. */
@@ -12,6 +22,8 @@ export type Topics = {
   chat: { from: string; text: string };
   /** The transport lab's demo events (see src/lab). */
   lab: LabEvent;
+  /** Nothing is published here: it exists for its presence, who is watching the lab. */
+  'lab.viewers': never;
 };
 
 /** Options of `buildApp`. */
@@ -22,6 +34,15 @@ export interface AppOptions {
   tokenTtlS?: number;
   /** How long the lab's "cut connection" keeps a client's new connections out, in ms. Default 1500. */
   labOutageMs?: number;
+  /** Where morgan's access-log lines go (Apache combined format). Default: no access log. */
+  accessLog?: AccessLog;
+  /**
+   * How long a shutdown (`close()`) waits for connections before it drops them, in ms: keep it below
+   * your platform's grace period minus a second. Default 10000 (the hub's).
+   */
+  drainTimeoutMs?: number;
+  /** How long a lab viewer stays listed after their page closed, in ms. Default 5000 (the hub's). */
+  presenceGraceMs?: number;
 }
 
 /** The app and the parts a server or a test needs to reach. */
@@ -31,6 +52,8 @@ export interface BuiltApp {
   realtime: TidingsMiddleware;
   /** The transport lab's server side (demo routes, publisher, connection cutter). */
   lab: Lab;
+  /** The OpenTelemetry meter provider behind `GET /metrics`. */
+  metrics: Metrics;
 }
 
 const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
@@ -40,7 +63,7 @@ const PLAIN_DIR = fileURLToPath(new URL('../../hono/public', import.meta.url));
 // Subscribing needs a valid token (the hub checks it); publishing from a client is only for
 // tokens that carry a role, and only on `chat`. Notes and lab events are published by the server alone.
 function authorize(principal: Principal, topic: string, action: TopicAction): boolean {
-  if (action === 'subscribe') return topic === 'notes' || topic === 'chat' || topic === 'lab';
+  if (action === 'subscribe') return ['notes', 'chat', 'lab', 'lab.viewers'].includes(topic);
   return topic === 'chat' && typeof principal.claims?.role === 'string';
 }
 
@@ -51,18 +74,38 @@ function authorize(principal: Principal, topic: string, action: TopicAction): bo
  */
 export function buildApp(options: AppOptions): BuiltApp {
   const tokenTtlS = options.tokenTtlS ?? 600;
-  const hub = createHub<Topics>({ jwt: { secret: options.secret }, authorize });
+  // One options object, so `verifyJwt` below reuses the hub's rules and its verifier.
+  const jwt: JwtSecretOptions = { secret: options.secret };
+  const metrics = createMetrics();
+  // No token in any URL: headers for HTTP, the first message on a WebSocket (@tidings/client does
+  // both), a single-use ticket for an EventSource.
+  const hub = createHub<Topics>({
+    jwt,
+    authorize,
+    drainTimeoutMs: options.drainTimeoutMs,
+    // Who is watching the lab: its page subscribes to `lab.viewers` (see public/lab/viewers.js).
+    presence: (topic) => topic === 'lab.viewers',
+    presenceGraceMs: options.presenceGraceMs,
+    meter: metrics.meter,
+  });
   const realtime = tidings(hub);
   const notes = createNoteStore();
   const lab = createLab({ hub, secret: options.secret, outageMs: options.labOutageMs });
   const app = express();
   app.disable('x-powered-by');
+  if (options.accessLog) app.use(accessLogMiddleware(options.accessLog));
   // A global JSON parser, as most apps have: tidings' POST /realtime/publish works behind it.
   app.use(express.json({ limit: '16kb' }));
 
+  // The cursor is read before the notes: a note published in between is in both, and the page
+  // skips it by id; reading it after could lose one. The page subscribes from this cursor.
   app.get('/api/notes', (_req, res) => {
-    res.json({ notes: notes.list() });
+    const cursor = hub.head();
+    res.json({ notes: notes.list(), cursor });
   });
+
+  // Prometheus scrapes this. DEMO: a real app serves it on an internal port or behind auth.
+  app.get('/metrics', (req, res) => metrics.handle(req, res));
 
   app.post('/api/notes', async (req, res) => {
     const text: unknown = req.body?.text;
@@ -79,16 +122,33 @@ export function buildApp(options: AppOptions): BuiltApp {
   // DEMO ONLY: this stands in for your app's real login. It hands a short-lived token to anyone who
   // asks; a real app mints it after authenticating the user (or uses `authenticate` with its session).
   app.get('/api/token', async (_req, res) => {
-    const expiresAt = Math.floor(Date.now() / 1000) + tokenTtlS;
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const expiresAt = issuedAt + tokenTtlS;
     const sub = `guest-${crypto.randomUUID().slice(0, 8)}`;
-    const token = await signJwt({ sub, role: 'guest', exp: expiresAt }, options.secret);
+    // `iat` lets `hub.revoke` tell the tokens issued before a revocation from later ones.
+    const token = await signJwt({ sub, role: 'guest', iat: issuedAt, exp: expiresAt }, options.secret);
     res.set('cache-control', 'no-store').json({ token, user: sub, expiresAt: expiresAt * 1000 });
   });
 
+  // A connect ticket, for a URL that cannot carry a header (the by-hand page's EventSource): the
+  // caller proves who they are with the token in a header, and gets a single-use ticket that opens
+  // one connection within 30 s. The ticket in the URL is dead once used, so a log that keeps it
+  // keeps nothing reusable.
+  app.get('/api/realtime-ticket', async (req, res) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    const principal = token ? await verifyJwt(token, jwt).catch(() => undefined) : undefined;
+    if (!principal) {
+      res.status(401).json({ error: 'a valid token is required' });
+      return;
+    }
+    const ticket = await hub.issueTicket(principal, { topics: ['notes', 'chat'] });
+    res.set('cache-control', 'no-store').json({ ticket });
+  });
+
   app.use(lab.router);
-  app.use('/realtime', lab.track, realtime);
+  app.use('/realtime', realtime);
   app.use(express.static(PUBLIC_DIR));
   app.get('/plain.js', (_req, res) => res.sendFile('app.js', { root: PLAIN_DIR }));
   app.get('/plain.css', (_req, res) => res.sendFile('style.css', { root: PLAIN_DIR }));
-  return { app, hub, realtime, lab };
+  return { app, hub, realtime, lab, metrics };
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { logUpgrade } from './access-log.ts';
 import { type AppOptions, type BuiltApp, buildApp } from './app.ts';
 
 /** Options of `listen`: the app's options plus where to listen. */
@@ -15,7 +16,11 @@ export interface Running extends BuiltApp {
   server: Server;
   /** e.g. `http://127.0.0.1:3000` */
   url: string;
-  /** Drains tidings (WebSockets get 1001, SSE a `close` event, long polls their answer), then stops the server. */
+  /**
+   * Drains tidings (WebSockets get 1001, SSE a `close` event, long polls their answer, each with its
+   * own reconnect delay), then drops whatever is left and stops the server: done within the hub's
+   * `drainTimeoutMs`, even with a client that stopped reading.
+   */
   close(): Promise<void>;
 }
 
@@ -25,7 +30,9 @@ export async function listen(options: ListenOptions): Promise<Running> {
   const server = createServer(built.app);
   // WebSockets arrive as `upgrade` events on the server, which Express never sees.
   const ws = built.realtime.attach(server);
-  server.prependListener('upgrade', built.lab.watchUpgrade);
+  built.lab.attach(server);
+  const { accessLog } = options;
+  if (accessLog) server.prependListener('upgrade', (req) => logUpgrade(accessLog, req));
   // The lab's page needs the client bundle: start serving only once it is built.
   await built.lab.ready;
   await new Promise<void>((resolve, reject) => {
@@ -43,11 +50,15 @@ export async function listen(options: ListenOptions): Promise<Running> {
     url: `http://${host}:${port}`,
     async close() {
       built.lab.close();
+      // At most drainTimeoutMs; a socket that did not finish its closing handshake by then is dropped.
       await built.hub.close();
+      await built.metrics.shutdown();
+      // What is left is not the hub's: upgrades in flight (ws), kept-alive connections and streams
+      // nobody reads (the server). Waiting for those would hold the process past its grace period.
       ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        server.closeAllConnections();
       });
     },
   };

@@ -11,7 +11,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(1);
 }
 
-const running = await listen({ secret, port, host: process.env.HOST || '127.0.0.1' });
+const running = await listen({
+  secret,
+  port,
+  host: process.env.HOST || '127.0.0.1',
+  accessLog: (line) => process.stdout.write(line),
+});
 const shown = running.url.replace('://127.0.0.1:', '://localhost:');
 console.log(`tidings example: ${shown} (realtime routes under ${shown}/realtime)`);
 if (secret === DEMO_SECRET)

@@ -94,7 +94,9 @@ describe('example-express', () => {
     const anonymous = await fetch(`${running.url}/realtime/poll?topics=notes`);
     expect(anonymous.status).toBe(401);
     const forged = await signJwt({ sub: user, role: 'guest' }, 'another-secret-of-at-least-32-bytes!!');
-    const wrongSecret = await fetch(`${running.url}/realtime/poll?topics=notes&token=${forged}`);
+    const wrongSecret = await fetch(`${running.url}/realtime/poll?topics=notes`, {
+      headers: { authorization: `Bearer ${forged}` },
+    });
     expect(wrongSecret.status).toBe(401);
   });
 
@@ -102,14 +104,23 @@ describe('example-express', () => {
     const { token } = await demoToken();
     const topics = 'topics=notes';
 
+    // EventSource cannot send a header: a connect ticket, minted for the token, opens it.
+    const ticketAnswer = await fetch(`${running.url}/api/realtime-ticket`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const { ticket } = (await ticketAnswer.json()) as { ticket: string };
     const sseEvents: Envelope[] = [];
-    const source = new EventSource(`${running.url}/realtime/sse?${topics}&token=${token}`);
+    const source = new EventSource(
+      `${running.url}/realtime/sse?${topics}&ticket=${encodeURIComponent(ticket)}`,
+    );
     cleanups.push(() => source.close());
     source.addEventListener('created', (message) => sseEvents.push(JSON.parse(message.data)));
 
     const wsEvents: Envelope[] = [];
-    const socket = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/ws?${topics}&token=${token}`);
+    // The browser WebSocket cannot either: the token goes in the socket's first message.
+    const socket = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/ws?${topics}`);
     cleanups.push(() => socket.terminate());
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'auth', token })));
     socket.on('message', (data) => {
       const message = JSON.parse(String(data));
       if (message.type === 'event') wsEvents.push(message);
@@ -134,6 +145,18 @@ describe('example-express', () => {
 
     const list = await (await fetch(`${running.url}/api/notes`)).json();
     expect(list.notes).toContainEqual(note);
+  });
+
+  it('GET /api/notes carries the cursor to subscribe from: a note added after it is not lost', async () => {
+    const { token } = await demoToken();
+    const loaded = await (await fetch(`${running.url}/api/notes`)).json();
+    expect(loaded.cursor).toBe(running.hub.head());
+    const { eventId } = await (await postNote('published while the page loads')).json();
+    const answer = await fetch(`${running.url}/realtime/poll?topics=notes&cursor=${loaded.cursor}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = await answer.json();
+    expect(body.events.map((e: { id: string }) => e.id)).toEqual([eventId]);
   });
 
   it('frees the slot of an SSE client that leaves, even after a garbage collection', async () => {
@@ -166,7 +189,8 @@ describe('example-express', () => {
 
   it('lets tokens with a role publish on chat, and nobody publish on notes from a client', async () => {
     const { token } = await demoToken();
-    const start = await fetch(`${running.url}/realtime/poll?topics=chat&token=${token}`);
+    const bearer = { headers: { authorization: `Bearer ${token}` } };
+    const start = await fetch(`${running.url}/realtime/poll?topics=chat`, bearer);
     const { cursor } = await start.json();
 
     const sent = await publish(token, 'chat', { from: 'me', text: 'hi' });
@@ -177,7 +201,7 @@ describe('example-express', () => {
     const noRole = await signJwt({ sub: 'someone', exp: Math.floor(Date.now() / 1000) + 60 }, secret);
     expect((await publish(noRole, 'chat', { text: 'hi' })).status).toBe(403);
 
-    const after = await fetch(`${running.url}/realtime/poll?topics=chat&cursor=${cursor}&token=${token}`);
+    const after = await fetch(`${running.url}/realtime/poll?topics=chat&cursor=${cursor}`, bearer);
     expect(await after.json()).toEqual({
       events: [{ id, topic: 'chat', event: 'message', data: { from: 'me', text: 'hi' } }],
       cursor: id,

@@ -43,9 +43,10 @@ function cut(token?: string): Promise<Response> {
 
 /** A WebSocket subscribed to `topics`, with the envelopes it received; resolves once welcomed. */
 async function openSocket(token: string, topics = 'lab'): Promise<{ socket: WebSocket; events: LabEvent[] }> {
-  const socket = new WebSocket(
-    `${running.url.replace('http', 'ws')}/realtime/ws?topics=${topics}&token=${token}`,
-  );
+  // A bearer header, as the \`ws\` client can send: the lab's cutter knows whose socket it is.
+  const socket = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/ws?topics=${topics}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
   cleanups.push(() => socket.terminate());
   const events: LabEvent[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -145,10 +146,12 @@ describe('the lab routes', () => {
     expect(other.socket.readyState).toBe(WebSocket.OPEN);
 
     // During the outage the victim's requests are dropped without an answer; others are served.
-    await expect(fetch(`${running.url}/realtime/poll?topics=lab&token=${victim}`)).rejects.toThrow();
-    expect((await fetch(`${running.url}/realtime/poll?topics=lab&token=${bystander}`)).status).toBe(200);
+    const pollAs = (token: string) =>
+      fetch(`${running.url}/realtime/poll?topics=lab`, { headers: { authorization: `Bearer ${token}` } });
+    await expect(pollAs(victim)).rejects.toThrow();
+    expect((await pollAs(bystander)).status).toBe(200);
     await expect
-      .poll(async () => (await fetch(`${running.url}/realtime/poll?topics=lab&token=${victim}`)).status, {
+      .poll(async () => (await pollAs(victim)).status, {
         timeout: 3000,
         interval: 100,
       })
@@ -156,6 +159,29 @@ describe('the lab routes', () => {
     await expect
       .poll(() => running.hub.stats().connections, { timeout: 3000 })
       .toMatchObject({ ws: 1, sse: 0 });
+  });
+
+  it('cuts a WebSocket that sends its token as its first message by the lab-user its page tags it with', async () => {
+    const { token, user } = await (await fetch(`${running.url}/api/token`)).json();
+    // As the lab page's client does: no credential in the upgrade, the token in the first message.
+    const open = (tag: string) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/ws?topics=chat${tag}`);
+        cleanups.push(() => socket.terminate());
+        socket.once('open', () => socket.send(JSON.stringify({ type: 'auth', token })));
+        socket.once('error', reject);
+        socket.on('message', (data) => {
+          if (JSON.parse(String(data)).type === 'welcome') resolve(socket);
+        });
+      });
+    const tagged = await open(`&lab-user=${encodeURIComponent(user)}`);
+    const untagged = await open('');
+    const closed = new Promise((resolve) => tagged.once('close', resolve));
+    const res = await cut(token);
+    expect(await res.json()).toMatchObject({ user, cut: 1 });
+    await closed;
+    // The upgrade of the untagged one says nothing of its user: the cutter cannot find it.
+    expect(untagged.readyState).toBe(WebSocket.OPEN);
   });
 
   it('answers WebSocket upgrades on other paths with 404', async () => {

@@ -55,3 +55,32 @@ it('shows a note added on the by-hand page arriving in all four panels', { timeo
   expect(errors).toEqual([]);
   await page.close();
 });
+
+it('loads the notes, then subscribes from their cursor: a note added in between reaches every panel', {
+  timeout: SLOW_MS,
+}, async () => {
+  await postNote('before the page');
+  const page = await browser.newPage();
+  // The note is added after GET /api/notes was answered and before the page sees the answer: the
+  // worst moment. It is not in the list, so only the cursor can bring it.
+  await page.route('**/api/notes', async (route) => {
+    const response = await route.fetch();
+    await postNote('while the page loads');
+    await route.fulfill({ response });
+  });
+  await page.goto(`${running.url}/plain.html`);
+  await page.locator('#loaded-notes').getByText('before the page').waitFor({ timeout: 8000 });
+  expect(await page.locator('#loaded-notes').textContent()).not.toContain('while the page loads');
+  for (const id of PANELS) {
+    await page.locator(`#${id}`).getByText('while the page loads').waitFor({ timeout: 8000 });
+  }
+  await page.close();
+});
+
+function postNote(text: string): Promise<Response> {
+  return fetch(`${running.url}/api/notes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ text }),
+  });
+}

@@ -31,6 +31,18 @@ function dropToken() {
   token = undefined;
 }
 
+// A URL is logged by every proxy on the way, so no token goes in one. EventSource cannot send a
+// header, so the page trades its token (in a header) for a connect ticket: single-use, valid for
+// 30 s, dead once the stream opened with it.
+async function getTicket() {
+  const res = await fetch('/api/realtime-ticket', {
+    headers: { authorization: `Bearer ${await getToken()}` },
+  });
+  if (res.status === 401) dropToken();
+  if (!res.ok) throw new Error(`ticket: HTTP ${res.status}`);
+  return (await res.json()).ticket;
+}
+
 // --- One panel per technique ------------------------------------------------------------------
 
 function createPanel(id) {
@@ -84,8 +96,8 @@ function describe(envelope) {
 
 // --- Short polling: ask every 2 s what happened after my cursor --------------------------------
 
-async function runShortPoll(panel) {
-  let cursor = '';
+async function runShortPoll(panel, start) {
+  let cursor = start;
   for (;;) {
     try {
       const value = await getToken();
@@ -110,8 +122,8 @@ async function runShortPoll(panel) {
 
 // --- Long polling: the server holds each request until an event arrives or 25 s pass ------------
 
-async function runLongPoll(panel) {
-  let cursor = '';
+async function runLongPoll(panel, start) {
+  let cursor = start;
   for (;;) {
     try {
       const value = await getToken();
@@ -137,21 +149,21 @@ async function runLongPoll(panel) {
 
 // --- Server-Sent Events: one long response, events pushed as they happen -----------------------
 
-function runSse(panel) {
-  let cursor = '';
+function runSse(panel, start) {
+  let cursor = start;
 
   async function open() {
-    let value;
+    let ticket;
     try {
-      value = await getToken();
+      ticket = await getTicket();
     } catch (error) {
       panel.status('retrying', 'error');
-      panel.notice(`Could not get a token (${error.message}); trying again in 3 s.`);
+      panel.notice(`Could not get a ticket (${error.message}); trying again in 3 s.`);
       setTimeout(open, 3000);
       return;
     }
-    // EventSource cannot send headers, so the token travels in the query string.
-    const params = new URLSearchParams({ topics: TOPICS, token: value });
+    // EventSource cannot send headers: a single-use ticket opens the stream instead of a token.
+    const params = new URLSearchParams({ topics: TOPICS, ticket });
     if (cursor) params.set('cursor', cursor);
     const source = new EventSource(`${BASE}/sse?${params}`);
     panel.request();
@@ -181,15 +193,11 @@ function runSse(panel) {
       setTimeout(open, retryMs);
     });
     source.onerror = () => {
-      if (source.readyState === EventSource.CONNECTING) {
-        // The browser reconnects by itself and sends Last-Event-ID, so nothing is lost.
-        panel.status('reconnecting', 'connecting');
-        return;
-      }
-      // A non-200 answer (such as 401 for an expired token) makes EventSource give up for good.
-      dropToken();
+      // The ticket was used when the stream opened, so the browser's own reconnect (same URL) would
+      // be refused: reconnect ourselves, with a new ticket and the cursor, so nothing is lost.
+      source.close();
       panel.status('retrying', 'error');
-      panel.notice('The stream was refused or failed; retrying in 3 s with a fresh token.');
+      panel.notice('The stream failed; reconnecting in 3 s with a new ticket and the cursor.');
       setTimeout(open, 3000);
     };
   }
@@ -199,8 +207,8 @@ function runSse(panel) {
 
 // --- WebSocket: one socket, JSON messages both ways ------------------------------------------
 
-function runWebSocket(panel) {
-  let cursor = '';
+function runWebSocket(panel, start) {
+  let cursor = start;
 
   async function open() {
     let value;
@@ -214,10 +222,13 @@ function runWebSocket(panel) {
     }
     const url = new URL(`${BASE}/ws`, location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.search = new URLSearchParams({ topics: TOPICS, token: value, ...(cursor ? { cursor } : {}) });
+    url.search = new URLSearchParams({ topics: TOPICS, ...(cursor ? { cursor } : {}) });
     const socket = new WebSocket(url);
     panel.request();
     panel.status('connecting', 'connecting');
+    // The browser WebSocket cannot send a header either: the token is the socket's first message,
+    // and the server starts the URL's topics once it has verified it.
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token: value }));
 
     socket.onmessage = (message) => {
       const msg = JSON.parse(message.data);
@@ -237,7 +248,7 @@ function runWebSocket(panel) {
       }
     };
     socket.onclose = (event) => {
-      // 4401: token expired. 1006: the upgrade was refused (often a 401) or the network dropped.
+      // 4401: token expired or refused. 1006: the upgrade was refused or the network dropped.
       if (event.code === 4401 || event.code === 1006) dropToken();
       panel.status('reconnecting', 'connecting');
       panel.notice(`Socket closed (${event.code}); reconnecting with the cursor.`);
@@ -289,7 +300,33 @@ document.getElementById('chat-form').addEventListener('submit', (event) => {
   );
 });
 
-runShortPoll(createPanel('short-poll'));
-runLongPoll(createPanel('long-poll'));
-runSse(createPanel('sse'));
-runWebSocket(createPanel('websocket'));
+// --- Load, then subscribe with no gap ---------------------------------------------------------
+// The REST answer carries the cursor the hub was at when the notes were read: every panel starts
+// from it, so a note published between this request and the subscriptions is replayed, not lost.
+
+async function loadNotes() {
+  const list = document.getElementById('loaded-notes');
+  try {
+    const res = await fetch('/api/notes');
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const { notes, cursor } = await res.json();
+    list.replaceChildren(
+      ...notes.map((note) => {
+        const item = document.createElement('li');
+        item.textContent = `Note #${note.id}: ${note.text}`;
+        return item;
+      }),
+    );
+    if (notes.length === 0) list.textContent = 'None yet.';
+    return cursor;
+  } catch (error) {
+    list.textContent = `Could not load the notes (${error.message}); the panels start from now.`;
+    return '';
+  }
+}
+
+const start = await loadNotes();
+runShortPoll(createPanel('short-poll'), start);
+runLongPoll(createPanel('long-poll'), start);
+runSse(createPanel('sse'), start);
+runWebSocket(createPanel('websocket'), start);

@@ -1,4 +1,11 @@
-import { type HubOptions, type Principal, signJwt, type TopicAction } from '@tidings/core';
+import {
+  type HubOptions,
+  type JwtSecretOptions,
+  type Principal,
+  signJwt,
+  type TopicAction,
+  verifyJwt,
+} from '@tidings/core';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { Note } from './notes.ts';
 
@@ -28,9 +35,21 @@ export function hubOptions(secret: string): HubOptions {
 
 /** Where notes live and how a new one reaches subscribers: in process, or in the Durable Object on Workers. */
 export interface NotesBackend {
-  list(): Note[] | Promise<Note[]>;
+  /**
+   * The notes, and the hub's cursor read before them (`hub.head()`): the page subscribes from it,
+   * so nothing published after the notes were read is missed.
+   */
+  list(): NotesPage | Promise<NotesPage>;
   /** Stores the note and publishes it on `notes` as event `created`. */
   add(text: string): Promise<{ note: Note; eventId: string }>;
+  /** Mints a single-use connect ticket for `principal`, limited to `topics` (`hub.issueTicket`). */
+  issueTicket(principal: Principal, topics: string[]): Promise<string>;
+}
+
+/** The answer of `GET /api/notes`. */
+export interface NotesPage {
+  notes: Note[];
+  cursor: string;
 }
 
 /** Options of `buildApp`. */
@@ -39,8 +58,8 @@ export interface AppOptions {
   secret: string;
   /** Lifetime of a token from `GET /api/token`, in seconds. Default 600. */
   tokenTtlS?: number;
-  /** The realtime routes for this runtime: `tidings(hub, …)`, or `tidingsDurable()` on Workers. */
-  realtime: Hono;
+  /** The realtime middleware for this runtime: `tidings(hub, …)`, or `tidingsDurable()` on Workers. */
+  realtime: MiddlewareHandler;
   notes: NotesBackend;
   /** Serves `public/` (each runtime has its own `serveStatic`; Workers use static assets). Default: none. */
   assets?: MiddlewareHandler;
@@ -53,8 +72,10 @@ export interface AppOptions {
 export function buildApp(options: AppOptions): Hono {
   const tokenTtlS = options.tokenTtlS ?? 600;
   const app = new Hono();
+  // Answers /realtime/{poll,long-poll,sse,publish,ws} and hands every other request on.
+  app.use(options.realtime);
 
-  app.get('/api/notes', async (c) => c.json({ notes: await options.notes.list() }));
+  app.get('/api/notes', async (c) => c.json(await options.notes.list()));
 
   app.post('/api/notes', async (c) => {
     const body = await c.req.json<{ text?: unknown }>().catch(() => undefined);
@@ -69,15 +90,27 @@ export function buildApp(options: AppOptions): Hono {
 
   // DEMO ONLY: this stands in for your app's real login. It hands a short-lived token to anyone who
   // asks; a real app mints it after authenticating the user (or uses `authenticate` with its session).
+  // A connect ticket for a URL that cannot carry a header (the page's EventSource): the caller
+  // proves who they are with the token in a header and gets a ticket, single-use, valid 30 s.
+  const jwt: JwtSecretOptions = { secret: options.secret };
+  app.get('/api/realtime-ticket', async (c) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    const principal = token ? await verifyJwt(token, jwt).catch(() => undefined) : undefined;
+    if (!principal) return c.json({ error: 'a valid token is required' }, 401);
+    c.header('cache-control', 'no-store');
+    return c.json({ ticket: await options.notes.issueTicket(principal, ['notes', 'chat']) });
+  });
+
   app.get('/api/token', async (c) => {
-    const expiresAt = Math.floor(Date.now() / 1000) + tokenTtlS;
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const expiresAt = issuedAt + tokenTtlS;
     const sub = `guest-${crypto.randomUUID().slice(0, 8)}`;
-    const token = await signJwt({ sub, role: 'guest', exp: expiresAt }, options.secret);
+    // `iat` lets `hub.revoke` tell the tokens issued before a revocation from later ones.
+    const token = await signJwt({ sub, role: 'guest', iat: issuedAt, exp: expiresAt }, options.secret);
     c.header('cache-control', 'no-store');
     return c.json({ token, user: sub, expiresAt: expiresAt * 1000 });
   });
 
-  app.route('/realtime', options.realtime);
   if (options.assets) app.use('/*', options.assets);
   return app;
 }

@@ -24,7 +24,11 @@ export interface Running {
   server: Server;
   /** e.g. `http://127.0.0.1:3000` */
   url: string;
-  /** Drains tidings (WebSockets get 1001, SSE a `close` event, long polls their answer), then stops the server. */
+  /**
+   * Drains tidings (WebSockets get 1001, SSE a `close` event, long polls their answer, each with its
+   * own reconnect delay), then drops whatever is left and stops the server: done within the hub's
+   * `drainTimeoutMs`, even with a client that stopped reading.
+   */
   close(): Promise<void>;
 }
 
@@ -63,11 +67,13 @@ export async function listenNode(options: ListenOptions): Promise<Running> {
     server,
     url: `http://${host}:${port}`,
     async close() {
+      // At most drainTimeoutMs; a socket that did not finish its closing handshake by then is dropped.
       await hub.close();
+      // What is left is not the hub's: upgrades in flight, kept-alive connections, unread streams.
       ws.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        server.closeAllConnections();
       });
     },
   };

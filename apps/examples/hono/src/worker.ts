@@ -1,13 +1,13 @@
 // Worker entry: `pnpm dev:worker` (wrangler dev) and `wrangler deploy`; see wrangler.toml. The hub
 // lives in a Durable Object, so a note published by any request reaches every subscriber.
-import type { HubOptions } from '@tidings/core';
+import type { HubOptions, Principal } from '@tidings/core';
 import {
   type DurableObjectNamespaceLike,
   hubObject,
   TidingsDurableObject,
   tidingsDurable,
 } from '@tidings/hono/cloudflare';
-import { buildApp, DEMO_SECRET, hubOptions, type NotesBackend } from './app.ts';
+import { buildApp, DEMO_SECRET, hubOptions, type NotesBackend, type NotesPage } from './app.ts';
 import { createNoteStore, type Note } from './notes.ts';
 
 /** The Worker's bindings (wrangler.toml). */
@@ -33,9 +33,15 @@ export class NotesHub extends TidingsDurableObject<Env> {
     return hubOptions(secretOf(env));
   }
 
-  /** RPC: the notes so far. */
-  listNotes(): Note[] {
-    return this.#notes.list();
+  /** RPC: the notes so far, and the cursor to subscribe from (read first, see local-notes.ts). */
+  listNotes(): NotesPage {
+    const cursor = this.hub.head();
+    return { notes: this.#notes.list(), cursor };
+  }
+
+  /** RPC: a connect ticket, minted by the hub that will redeem it. */
+  issueTicket(principal: Principal, topics: string[]): Promise<string> {
+    return this.hub.issueTicket(principal, { topics });
   }
 
   /** RPC: stores a note and publishes it on `notes`. */
@@ -47,14 +53,19 @@ export class NotesHub extends TidingsDurableObject<Env> {
 }
 
 type NotesStub = ReturnType<typeof hubObject> & {
-  listNotes(): Promise<Note[]>;
+  listNotes(): Promise<NotesPage>;
   addNote(text: string): Promise<{ note: Note; eventId: string }>;
+  issueTicket(principal: Principal, topics: string[]): Promise<string>;
 };
 
 // A stub belongs to the request that made it (workerd refuses its use from another), so each call gets its own.
 function notesOf(env: Env): NotesBackend {
   const stub = () => hubObject(env.TIDINGS) as NotesStub;
-  return { list: () => stub().listNotes(), add: (text) => stub().addNote(text) };
+  return {
+    list: () => stub().listNotes(),
+    add: (text) => stub().addNote(text),
+    issueTicket: (principal, topics) => stub().issueTicket(principal, topics),
+  };
 }
 
 // The app reads its secret and notes from the bindings, so it is built once per bindings object.

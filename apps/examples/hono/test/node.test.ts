@@ -71,14 +71,20 @@ describe('example-hono on Node', () => {
   it('delivers a note from POST /api/notes to an SSE client, a WebSocket client and a long poll', async () => {
     const { token } = await demoToken();
     const sseEvents: Envelope[] = [];
-    const source = new EventSource(`${running.url}/realtime/sse?topics=notes&token=${token}`);
+    // EventSource sends no header: a connect ticket, minted for the token, opens the stream.
+    const { ticket } = (await (
+      await fetch(`${running.url}/api/realtime-ticket`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { ticket: string };
+    const source = new EventSource(
+      `${running.url}/realtime/sse?topics=notes&ticket=${encodeURIComponent(ticket)}`,
+    );
     cleanups.push(() => source.close());
     source.addEventListener('created', (message) => sseEvents.push(JSON.parse(message.data)));
     const wsEvents: Envelope[] = [];
-    const socket = new WebSocket(
-      `${running.url.replace('http', 'ws')}/realtime/ws?topics=notes&token=${token}`,
-    );
+    // No token in the WebSocket URL either: it is the socket's first message.
+    const socket = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/ws?topics=notes`);
     cleanups.push(() => socket.terminate());
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'auth', token })));
     socket.on('message', (data) => {
       const message = JSON.parse(String(data));
       if (message.type === 'event') wsEvents.push(message);
@@ -97,6 +103,18 @@ describe('example-hono on Node', () => {
     await expect.poll(() => sseEvents, { timeout: 3000 }).toEqual([expected]);
     await expect.poll(() => wsEvents, { timeout: 3000 }).toEqual([{ type: 'event', ...expected }]);
     expect((await (await fetch(`${running.url}/api/notes`)).json()).notes).toContainEqual(note);
+  });
+
+  it('GET /api/notes carries the cursor to subscribe from: a note added after it is not lost', async () => {
+    const { token } = await demoToken();
+    const loaded = await (await fetch(`${running.url}/api/notes`)).json();
+    expect(loaded.cursor).toBe(running.hub.head());
+    const { eventId } = await (await postNote('published while the page loads')).json();
+    const answer = await fetch(`${running.url}/realtime/poll?topics=notes&cursor=${loaded.cursor}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = await answer.json();
+    expect(body.events.map((e: { id: string }) => e.id)).toEqual([eventId]);
   });
 
   it('refuses an invalid note without publishing, and client publishes on notes', async () => {

@@ -47,13 +47,15 @@ afterAll(async () => {
 
 it('publishes a note from one request to a WebSocket and a long poll held by others, through the Durable Object', async () => {
   const { token } = (await (await fetch(`${origin}/api/token`)).json()) as { token: string };
-  const socket = new WebSocket(`${origin.replace('http', 'ws')}/realtime/ws?topics=notes&token=${token}`);
+  const socket = new WebSocket(`${origin.replace('http', 'ws')}/realtime/ws?topics=notes`);
   const messages: { type: string; [key: string]: unknown }[] = [];
   socket.on('message', (data) => messages.push(JSON.parse(String(data))));
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
     socket.once('error', reject);
   });
+  // No token in the URL: the socket's first message carries it.
+  socket.send(JSON.stringify({ type: 'auth', token }));
   await expect.poll(() => messages.map((m) => m.type)).toEqual(['welcome']);
   const longPoll = fetch(
     `${origin}/realtime/long-poll?topics=notes&timeout=5&cursor=${messages[0]!.cursor}`,
@@ -75,6 +77,23 @@ it('publishes a note from one request to a WebSocket and a long poll held by oth
     .poll(() => messages.filter((m) => m.type === 'event'))
     .toEqual([{ type: 'event', ...expected }]);
   expect(await (await longPoll).json()).toEqual({ events: [expected], cursor: eventId });
-  expect((await (await fetch(`${origin}/api/notes`)).json()) as unknown).toEqual({ notes: [note] });
+  // The notes come with the Durable Object hub's head, a cursor to subscribe from.
+  expect((await (await fetch(`${origin}/api/notes`)).json()) as unknown).toEqual({
+    notes: [note],
+    cursor: eventId,
+  });
   socket.terminate();
+}, 15_000);
+
+it('mints a connect ticket through the Durable Object: it opens one poll, once', async () => {
+  const { token } = (await (await fetch(`${origin}/api/token`)).json()) as { token: string };
+  const answer = await fetch(`${origin}/api/realtime-ticket`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(answer.status).toBe(200);
+  const { ticket } = (await answer.json()) as { ticket: string };
+  const url = `${origin}/realtime/poll?topics=notes&ticket=${encodeURIComponent(ticket)}`;
+  expect((await fetch(url)).status).toBe(200);
+  expect((await fetch(url)).status).toBe(401);
+  expect((await fetch(`${origin}/api/realtime-ticket`)).status).toBe(401);
 }, 15_000);

@@ -41,12 +41,22 @@ function panel(id) {
   };
 }
 
-// EventSource cannot send headers, so the token goes in the query. The browser reconnects by itself
-// with Last-Event-ID; when the server ends the stream on purpose it says why in a `close` event.
-function runSse(view) {
-  let cursor = '';
+// A URL is logged on its way, so no token goes in one. EventSource cannot send a header: the page
+// trades its token (in a header) for a single-use connect ticket. When the server ends the stream
+// on purpose it says why in a `close` event.
+async function getTicket() {
+  const res = await fetch('/api/realtime-ticket', {
+    headers: { authorization: `Bearer ${await getToken()}` },
+  });
+  if (res.status === 401) token = undefined;
+  if (!res.ok) throw new Error(`ticket: HTTP ${res.status}`);
+  return (await res.json()).ticket;
+}
+
+function runSse(view, start) {
+  let cursor = start;
   async function open() {
-    const params = new URLSearchParams({ topics: TOPICS, token: await getToken() });
+    const params = new URLSearchParams({ topics: TOPICS, ticket: await getTicket() });
     if (cursor) params.set('cursor', cursor);
     const source = new EventSource(`${BASE}/sse?${params}`);
     const onEvent = (message) => {
@@ -69,28 +79,26 @@ function runSse(view) {
       setTimeout(open, retryMs);
     });
     source.onerror = () => {
-      if (source.readyState === EventSource.CONNECTING) return view.state('reconnecting', 'connecting');
-      // A refused stream (401) makes EventSource give up: start over with a fresh token.
+      // The ticket died when the stream opened, so the browser's own reconnect would be refused:
+      // reconnect ourselves, with a new ticket and the cursor.
       source.close();
-      token = undefined;
       view.state('retrying', 'error');
       setTimeout(open, 3000);
     };
   }
-  open().catch(() => setTimeout(() => runSse(view), 3000));
+  open().catch(() => setTimeout(() => runSse(view, cursor), 3000));
 }
 
-function runWebSocket(view) {
-  let cursor = '';
+function runWebSocket(view, start) {
+  let cursor = start;
   async function open() {
     const url = new URL(`${BASE}/ws`, location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.search = new URLSearchParams({
-      topics: TOPICS,
-      token: await getToken(),
-      ...(cursor ? { cursor } : {}),
-    });
+    url.search = new URLSearchParams({ topics: TOPICS, ...(cursor ? { cursor } : {}) });
+    const value = await getToken();
     const socket = new WebSocket(url);
+    // No token in the URL: it is the socket's first message, and the server starts the topics then.
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', token: value }));
     socket.onmessage = (message) => {
       const msg = JSON.parse(message.data);
       if (msg.type === 'welcome') {
@@ -105,13 +113,13 @@ function runWebSocket(view) {
       } else if (msg.type === 'ping') socket.send('{"type":"pong"}');
     };
     socket.onclose = (event) => {
-      // 4401: the token expired; 1006: the upgrade was refused (often 401) or the network dropped.
+      // 4401: the token expired or was refused; 1006: the upgrade was refused or the network dropped.
       if (event.code === 4401 || event.code === 1006) token = undefined;
       view.state(`reconnecting (${event.code})`, 'connecting');
       setTimeout(open, event.code === 4401 ? 0 : 2000);
     };
   }
-  open().catch(() => setTimeout(() => runWebSocket(view), 3000));
+  open().catch(() => setTimeout(() => runWebSocket(view, cursor), 3000));
 }
 
 async function submit(event, send) {
@@ -149,5 +157,27 @@ document.getElementById('chat-form').addEventListener('submit', (event) =>
   ),
 );
 
-runSse(panel('sse'));
-runWebSocket(panel('ws'));
+// Load, then subscribe with no gap: the notes come with the cursor the hub was at when they were
+// read, and both panels start from it, so a note published in between is replayed, not lost.
+async function loadNotes() {
+  const list = document.getElementById('loaded-notes');
+  try {
+    const res = await fetch('/api/notes');
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const { notes, cursor } = await res.json();
+    for (const note of notes) {
+      const item = document.createElement('li');
+      item.textContent = `Note #${note.id}: ${note.text}`;
+      list.append(item);
+    }
+    if (notes.length === 0) list.textContent = 'None yet.';
+    return cursor;
+  } catch (error) {
+    list.textContent = `Could not load the notes (${error.message}); the panels start from now.`;
+    return '';
+  }
+}
+
+const start = await loadNotes();
+runSse(panel('sse'), start);
+runWebSocket(panel('ws'), start);

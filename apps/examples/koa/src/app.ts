@@ -1,9 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { createHub, type Hub, type Principal, signJwt, type TopicAction } from '@tidings/core';
+import {
+  createHub,
+  type Hub,
+  type JwtSecretOptions,
+  type Principal,
+  signJwt,
+  type TopicAction,
+  verifyJwt,
+} from '@tidings/core';
 import { type TidingsKoaMiddleware, tidings } from '@tidings/koa';
 import Koa from 'koa';
+import { jsonErrors } from './json-errors.ts';
 import { createNoteStore, type Note } from './notes.ts';
 import { servePublic } from './serve-public.ts';
 
@@ -45,19 +54,24 @@ function authorize(principal: Principal, topic: string, action: TopicAction): bo
  */
 export function buildApp(options: AppOptions): BuiltApp {
   const tokenTtlS = options.tokenTtlS ?? 600;
-  const hub = createHub<Topics>({ jwt: { secret: options.secret }, authorize });
+  const jwt: JwtSecretOptions = { secret: options.secret };
+  const hub = createHub<Topics>({ jwt, authorize });
   const realtime = tidings(hub);
   const notes = createNoteStore();
 
   const api = new Router({ prefix: '/api' });
+  // The cursor is read before the notes (a note published in between is in both, never in
+  // neither); the page subscribes from it, so nothing is lost between loading and subscribing.
   api.get('/notes', (ctx) => {
-    ctx.body = { notes: notes.list() };
+    const cursor = hub.head();
+    ctx.body = { notes: notes.list(), cursor };
   });
   api.post('/notes', async (ctx) => {
     const text = (ctx.request.body as { text?: unknown } | undefined)?.text;
     if (typeof text !== 'string' || text.trim() === '' || text.length > MAX_NOTE_CHARS) {
+      const message = `text must be 1 to ${MAX_NOTE_CHARS} characters`;
       ctx.status = 400;
-      ctx.body = { error: `text must be 1 to ${MAX_NOTE_CHARS} characters` };
+      ctx.body = { error: { code: 'bad_request', message } };
       return;
     }
     const note = notes.add(text.trim());
@@ -69,11 +83,30 @@ export function buildApp(options: AppOptions): BuiltApp {
   // DEMO ONLY: stands in for a real login. It gives a short-lived token to anyone who asks; a real
   // app signs one after authenticating the user, or checks its session in `authenticate`.
   api.get('/token', async (ctx) => {
-    const expiresAtS = Math.floor(Date.now() / 1000) + tokenTtlS;
+    const issuedAtS = Math.floor(Date.now() / 1000);
+    const expiresAtS = issuedAtS + tokenTtlS;
     const user = `guest-${crypto.randomUUID().slice(0, 8)}`;
-    const token = await signJwt({ sub: user, role: 'guest', exp: expiresAtS }, options.secret);
+    // `iat` lets `hub.revoke` tell the tokens issued before a revocation from later ones.
+    const token = await signJwt(
+      { sub: user, role: 'guest', iat: issuedAtS, exp: expiresAtS },
+      options.secret,
+    );
     ctx.set('cache-control', 'no-store');
     ctx.body = { token, user, expiresAt: expiresAtS * 1000 };
+  });
+
+  // A connect ticket for the page's EventSource, which cannot send a header: the caller proves who
+  // they are with the token in a header, and gets a single-use ticket for one stream (30 s).
+  api.get('/realtime-ticket', async (ctx) => {
+    const token = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1];
+    const principal = token ? await verifyJwt(token, jwt).catch(() => undefined) : undefined;
+    if (!principal) {
+      ctx.status = 401;
+      ctx.body = { error: 'a valid token is required' };
+      return;
+    }
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { ticket: await hub.issueTicket(principal, { topics: ['notes', 'chat'] }) };
   });
 
   const app = new Koa();
@@ -83,6 +116,10 @@ export function buildApp(options: AppOptions): BuiltApp {
     if (error.headerSent && CLIENT_GONE.has(error.code ?? '')) return;
     console.error(error, ctx?.path);
   });
+  // First, so that what the parser (or any route) throws becomes a JSON error like tidings' own:
+  // a body that is not JSON, too large, or garbage under `Content-Encoding: gzip` is the client's
+  // mistake (4xx), not a bare 500.
+  app.use(jsonErrors());
   // A global JSON parser, as most Koa apps have; tidings' POST /realtime/publish works behind it.
   app.use(bodyParser({ jsonLimit: '16kb' }));
   app.use(realtime);

@@ -15,7 +15,11 @@ export interface Running extends BuiltApp {
   server: Server;
   /** e.g. `http://127.0.0.1:3000` */
   url: string;
-  /** Drains tidings (WebSockets get 1001, SSE a `close` event, long polls their answer), then stops the server and drops what is left. */
+  /**
+   * Drains tidings (WebSockets get 1001, SSE a `close` event, long polls their answer, each with its
+   * own reconnect delay), then stops the server and drops what is left: done within the hub's
+   * `drainTimeoutMs`, even with a client that stopped reading.
+   */
   close(): Promise<void>;
 }
 
@@ -39,11 +43,13 @@ export async function listen(options: ListenOptions): Promise<Running> {
     server,
     url: `http://${host}:${port}`,
     async close() {
+      // At most drainTimeoutMs; a socket that did not finish its closing handshake by then is dropped.
       await built.hub.close();
+      // Upgrades still in flight are the attachment's (the server no longer sees upgraded sockets).
       ws.close();
-      // The hub has ended its streams and sockets gracefully by now. What is left are keep-alive
-      // sockets, including fresh ones that have sent no request yet, which Node does not count as
-      // idle and would keep open until its header timeout.
+      // The hub has ended its streams and sockets by now. What is left are keep-alive sockets,
+      // including fresh ones that have sent no request yet, which Node does not count as idle and
+      // would keep open until its header timeout, and streams nobody reads.
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -13,7 +13,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
 if (secret === DEFAULT_DEMO_SECRET) console.warn('Using the built-in demo secret; set TIDINGS_DEMO_SECRET.');
 
 const running = await listen({ secret, port, host: process.env.HOST || undefined });
-console.log(`Koa example on ${running.url} (tidings under ${running.realtime.basePath})`);
+console.log(`Koa example on ${running.url} (tidings under ${running.realtime.path})`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -1,33 +1,30 @@
 /** The bits of a browser window the wake-up watch uses; absent in Node and workers without a document. */
 export interface WakeSource {
-  addEventListener?: (type: string, listener: () => void) => void;
-  removeEventListener?: (type: string, listener: () => void) => void;
-  document?: Pick<Document, 'hidden' | 'addEventListener' | 'removeEventListener'>;
+  addEventListener?: (type: string, listener: () => void, options: AddEventListenerOptions) => void;
+  document?: Pick<Document, 'hidden' | 'addEventListener'>;
 }
 
 /**
- * Calls `wake` when the browser comes back online, and when a tab hidden for at least `hiddenMs`
- * becomes visible: its connection may have died while timers were throttled or the machine slept,
- * and waiting for the next backoff step would leave the page stale. Returns a stop function.
+ * Calls `wake(true)` when the browser comes back online (the network changed: an open connection
+ * may be dead, black-holed by the switch), and `wake(false)` when the tab becomes visible (a client
+ * waiting out its backoff need not keep the page stale; an open connection that died while the tab
+ * slept is found by its heartbeat watch, whose timer runs as soon as the tab is awake). Returns a
+ * stop function.
  */
 export function watchWake(
-  wake: () => void,
-  hiddenMs: number,
+  wake: (online: boolean) => void,
   source: WakeSource = globalThis as WakeSource,
 ): () => void {
   const doc = source.document;
-  let hiddenAt = 0;
-  const onVisibility = (): void => {
-    if (doc!.hidden) hiddenAt = Date.now();
-    else if (hiddenAt && Date.now() - hiddenAt >= hiddenMs) {
-      hiddenAt = 0;
-      wake();
-    }
-  };
-  source.addEventListener?.('online', wake);
-  doc?.addEventListener('visibilitychange', onVisibility);
-  return () => {
-    source.removeEventListener?.('online', wake);
-    doc?.removeEventListener('visibilitychange', onVisibility);
-  };
+  // Its `signal` removes both listeners: it serves as their options.
+  const quit = new AbortController();
+  source.addEventListener?.('online', () => wake(true), quit);
+  doc?.addEventListener(
+    'visibilitychange',
+    () => {
+      if (!doc.hidden) wake(false);
+    },
+    quit,
+  );
+  return () => quit.abort();
 }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHub, type Hub, type HubOptions } from '@tidings/core';
 import { tidings } from '@tidings/express';
@@ -11,6 +11,8 @@ export interface TestServer {
   readonly port: number;
   /** The base URL of the routes, `http://127.0.0.1:<port>/realtime`. */
   readonly url: string;
+  /** The URL of every request and WebSocket upgrade the server received, in order (as sent: path and query). */
+  readonly requests: string[];
   /** Drops the server like a crash: every socket destroyed, the port closed. The hub (and its retained events) lives on. */
   stop(): Promise<void>;
   /** Listens again on the same port with the same hub. */
@@ -38,6 +40,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
   let server: Server | undefined;
   let attachment: { close(): void } | undefined;
   const sockets = new Set<Socket>();
+  const requests: string[] = [];
   let port = 0;
 
   async function start(): Promise<void> {
@@ -46,6 +49,8 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
       s.once('listening', resolve);
       s.once('error', reject);
     });
+    const log = (request: IncomingMessage) => requests.push(request.url ?? '');
+    s.prependListener('request', log);
     s.on('connection', (socket: Socket) => {
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
@@ -53,6 +58,9 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     port = (s.address() as AddressInfo).port;
     if (options.ws ?? true) attachment = realtime.attach(s);
     else if (options.attach) attachment = options.attach(s);
+    // Without an upgrade listener Node hands an upgrade request to `request` (logged above); adding
+    // one here would claim it.
+    if (s.listenerCount('upgrade') > 0) s.prependListener('upgrade', log);
     server = s;
   }
 
@@ -73,6 +81,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     app,
     port,
     url: `http://127.0.0.1:${port}/realtime`,
+    requests,
     stop,
     start,
     async close() {

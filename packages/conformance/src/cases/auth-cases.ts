@@ -29,7 +29,7 @@ export function authCases(h: () => Harness): void {
   describe('auth', () => {
     const cleanup = useCleanup();
 
-    spec('401 without a token on poll, long poll, SSE, publish and the WebSocket upgrade', async () => {
+    spec('401 without a token on poll, long poll, SSE and publish', async () => {
       const topic = uniqueTopic();
       for (const route of ['poll', 'long-poll', 'sse']) {
         const res = await fetch(h().route(route, { topics: topic }));
@@ -42,27 +42,25 @@ export function authCases(h: () => Harness): void {
       });
       expect(publish.status).toBe(401);
       await publish.body?.cancel();
-      const refused = await refusedWs(h().route('ws', { topics: topic }));
-      expect(refused.status).toBe(401);
-      expect(JSON.parse(refused.body).error.code).toBe('unauthorized');
     });
 
     spec('401 for malformed, unsigned, forged, expired and wrong-algorithm tokens', async () => {
       const topic = uniqueTopic();
       for (const [name, token] of Object.entries(await badTokens(h()))) {
-        const bearer = await fetch(h().route('poll', { topics: topic }), {
-          headers: { authorization: `Bearer ${token}` },
-        });
-        expect(bearer.status, name).toBe(401);
-        await bearer.body?.cancel();
-        const query = await fetch(h().route('sse', { topics: topic, token }));
-        expect(query.status, name).toBe(401);
-        await query.body?.cancel();
-        expect((await refusedWs(h().route('ws', { topics: topic, token }))).status, name).toBe(401);
+        const bearer = { authorization: `Bearer ${token}` };
+        const poll = await fetch(h().route('poll', { topics: topic }), { headers: bearer });
+        expect(poll.status, name).toBe(401);
+        await poll.body?.cancel();
+        const sse = await fetch(h().route('sse', { topics: topic }), { headers: bearer });
+        expect(sse.status, name).toBe(401);
+        await sse.body?.cancel();
+        expect((await refusedWs(h().route('ws', { topics: topic }), { headers: bearer })).status, name).toBe(
+          401,
+        );
       }
     });
 
-    spec('accepts the token as a Bearer header and as the token query parameter', async () => {
+    spec('accepts the token as a Bearer header; the token query parameter is off by default', async () => {
       const topic = uniqueTopic();
       const token = await h().token('subscriber');
       const bearer = await fetch(h().route('poll', { topics: topic }), {
@@ -71,9 +69,11 @@ export function authCases(h: () => Harness): void {
       expect(bearer.status).toBe(200);
       await bearer.body?.cancel();
       const query = await fetch(h().route('poll', { topics: topic, token }));
-      expect(query.status).toBe(200);
-      await query.body?.cancel();
-      const ws = await openWs(h().route('ws', { topics: topic, token }));
+      expect(query.status).toBe(401);
+      expect(await errorCode(query)).toBe('unauthorized');
+      const ws = await openWs(h().route('ws', { topics: topic }), {
+        headers: { authorization: `Bearer ${token}` },
+      });
       cleanup(ws.close);
       await ws.waitFor('welcome');
     });
@@ -120,6 +120,41 @@ export function authCases(h: () => Harness): void {
         const admin = await fetch(h().route('poll', { topics: topic }), { headers: await h().auth('admin') });
         expect(admin.status).toBe(200);
         await admin.body?.cancel();
+      },
+    );
+
+    spec(
+      'a refusal names every refused topic and only those: the 403 body, the refused upgrade, the WebSocket error frame',
+      async () => {
+        const one = uniqueTopic('private');
+        const two = uniqueTopic('private');
+        const topics = `public,${one},other,${two}`;
+        for (const route of ['poll', 'long-poll', 'sse']) {
+          const res = await fetch(h().route(route, { topics }), { headers: await h().auth('subscriber') });
+          expect(res.status, route).toBe(403);
+          const body = (await res.json()) as { error: { code: string; topics?: string[] } };
+          expect(body.error, route).toMatchObject({ code: 'forbidden', topics: [one, two] });
+        }
+        const refused = await refusedWs(h().route('ws', { topics }), {
+          headers: await h().auth('subscriber'),
+        });
+        expect(refused.status).toBe(403);
+        expect(JSON.parse(refused.body).error).toMatchObject({ code: 'forbidden', topics: [one, two] });
+        // Allowed topics alone pass; on an open socket, a refused subscribe names its topics too.
+        const ws = await openWs(h().route('ws', { topics: 'public' }), {
+          headers: await h().auth('subscriber'),
+        });
+        cleanup(ws.close);
+        await ws.waitFor('welcome');
+        ws.send({ type: 'subscribe', topics: ['other', two] });
+        const [error] = await ws.waitFor('error');
+        expect(error).toMatchObject({ code: 'forbidden', topics: [two] });
+        // A refusal that is not about topics (an origin) names none.
+        const origin = await fetch(h().route('poll', { topics: 'public' }), {
+          headers: { ...(await h().auth()), origin: 'http://evil.example' },
+        });
+        expect(origin.status).toBe(403);
+        expect(((await origin.json()) as { error: { topics?: string[] } }).error.topics).toBeUndefined();
       },
     );
 

@@ -1,4 +1,6 @@
 import { it } from 'vitest';
+import { eventually } from '../clients/inbox.ts';
+import type { Harness } from '../harness.ts';
 
 /** Upper bound of one case; every wait inside is bounded well below it. */
 export const CASE_TIMEOUT_MS = 20_000;
@@ -29,4 +31,16 @@ export function epochOf(id: string): string {
 /** The sequence part of an id. */
 export function seqOf(id: string): number {
   return Number(id.slice(id.lastIndexOf('-') + 1));
+}
+
+/**
+ * Waits until the server holds no connection (read from its stats): the case before may still be
+ * closing its own, and a case that fills the limits must start from an empty server.
+ */
+export async function serverIdle(h: Harness, timeoutMs?: number): Promise<void> {
+  await eventually(
+    async () => ((await h.server.stats()).connections.total === 0 ? true : undefined),
+    'the server to hold no connection',
+    timeoutMs,
+  );
 }

@@ -89,14 +89,14 @@ export function pollCases(h: () => Harness): void {
       }
     });
 
-    spec('answers other methods with 405 and unknown routes with 404', async () => {
+    spec('answers other methods with 405 and leaves unknown routes under its path to the app', async () => {
       const headers = await h().auth();
       const post = await fetch(h().route('poll', { topics: 'a' }), { method: 'POST', headers, body: '{}' });
       expect(post.status).toBe(405);
       await post.body?.cancel();
       const unknown = await fetch(h().route('no-such-route', { topics: 'a' }), { headers });
-      expect(unknown.status).toBe(404);
-      await unknown.body?.cancel();
+      expect(unknown.status).toBe(200);
+      expect(await unknown.json()).toEqual({ app: `GET ${new URL(h().url).pathname}/no-such-route` });
     });
   });
 }

@@ -10,6 +10,7 @@ interface PollBody {
   events: { id: string; data: unknown }[];
   cursor: string;
   reset?: boolean;
+  resetTopics?: string[];
 }
 
 /** Resume with a cursor across transports. */
@@ -66,15 +67,17 @@ export function retentionCases(h: () => Harness): void {
     const cleanup = useCleanup();
 
     spec(
-      'a cursor older than the retained events gets reset on poll, long poll, SSE and WebSocket',
+      'a topic that lost events after the cursor is reset by name on every transport; what it retains follows',
       async () => {
         const topic = uniqueTopic();
         const cursor = await headCursor(h(), topic);
         const retained = h().config.retentionCount ?? 1000;
-        let last = '';
-        for (let i = 0; i < retained * 2; i++) last = await h().publish(topic, i);
+        const published: string[] = [];
+        for (let i = 0; i < retained * 2; i++) published.push(await h().publish(topic, i));
+        const kept = published.slice(-retained);
+        const last = published.at(-1)!;
         // With a broker shared between nodes (Redis) a hub learns of its own publishes through the
-        // feed, a moment later: wait until it has seen the last one, so every reset names that head.
+        // feed, a moment later: wait until it has seen the last one.
         await eventually(
           async () => ((await headCursor(h(), topic)) === last ? true : undefined),
           'the head to reach the last publish',
@@ -82,28 +85,47 @@ export function retentionCases(h: () => Harness): void {
         const poll = (await (
           await fetch(h().route('poll', { topics: topic, cursor }), { headers: await h().auth() })
         ).json()) as PollBody;
-        expect(poll).toMatchObject({ events: [], reset: true });
+        expect(poll.reset).toBeUndefined();
+        expect(poll.resetTopics).toEqual([topic]);
+        expect(poll.events.map((e) => e.id)).toEqual(kept);
+        expect(poll.cursor).toBe(last);
         const longPoll = (await (
           await fetch(h().route('long-poll', { topics: topic, cursor, timeout: '1' }), {
             headers: await h().auth(),
           })
         ).json()) as PollBody;
-        expect(longPoll).toMatchObject({ events: [], reset: true, cursor: poll.cursor });
+        expect(longPoll).toEqual(poll);
         const sse = await openSse(h().route('sse', { topics: topic, cursor }), await h().auth());
         cleanup(sse.close);
         const reset = await sse.waitForEvent('reset');
-        expect(JSON.parse(reset.data)).toEqual({ cursor: poll.cursor });
-        expect(reset.id).toBe(poll.cursor);
+        expect(JSON.parse(reset.data)).toEqual({ cursor, topics: [topic] });
+        expect((await sse.waitForEnvelopes(retained)).map((e) => e.id)).toEqual(kept);
         const ws = await openWs(h().route('ws', { topics: topic, cursor }), { headers: await h().auth() });
         cleanup(ws.close);
-        expect((await ws.waitFor('reset'))[0]).toEqual({ type: 'reset', cursor: poll.cursor });
-        expect(sse.envelopes()).toEqual([]);
-        expect(ws.ofType('event')).toEqual([]);
-        const id = await h().publish(topic, 'after reset');
-        expect((await sse.waitForEnvelopes(1))[0]!.id).toBe(id);
-        expect((await ws.waitFor('event'))[0]!.id).toBe(id);
+        expect((await ws.waitFor('reset'))[0]).toEqual({ type: 'reset', cursor, topics: [topic] });
+        expect((await ws.waitFor('event', retained)).map((e) => e.id)).toEqual(kept);
+        const id = await h().publish(topic, 'live');
+        expect((await sse.waitForEnvelopes(retained + 1)).at(-1)!.id).toBe(id);
+        expect((await ws.waitFor('event', retained + 1)).at(-1)!.id).toBe(id);
       },
     );
+
+    spec('a quiet topic resumes without a reset after a busy topic wrote 100x the retention', async () => {
+      const quiet = uniqueTopic('quiet');
+      const busy = uniqueTopic('busy');
+      const cursor = await headCursor(h(), quiet);
+      const missed = await h().publish(quiet, 'while away');
+      const retained = h().config.retentionCount ?? 1000;
+      for (let i = 0; i < retained * 100; i++) await h().publish(busy, i);
+      const poll = (await (
+        await fetch(h().route('poll', { topics: quiet, cursor }), { headers: await h().auth() })
+      ).json()) as PollBody;
+      expect(poll).toEqual({ events: [expect.objectContaining({ id: missed })], cursor: missed });
+      const ws = await openWs(h().route('ws', { topics: quiet, cursor }), { headers: await h().auth() });
+      cleanup(ws.close);
+      expect((await ws.waitFor('event'))[0]!.id).toBe(missed);
+      expect(ws.ofType('reset')).toEqual([]);
+    });
 
     spec('a cursor ahead of the log gets reset', async () => {
       const topic = uniqueTopic();
@@ -117,7 +139,7 @@ export function retentionCases(h: () => Harness): void {
     });
 
     spec(
-      'a long poll waits at most longPollMaxTimeoutS, and longPollTimeoutS without a timeout',
+      'a long poll waits at most longPollMaxTimeoutMs, and longPollTimeoutMs without a timeout',
       async () => {
         const topic = uniqueTopic();
         const cursor = await headCursor(h(), topic);

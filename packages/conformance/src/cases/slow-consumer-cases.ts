@@ -1,8 +1,5 @@
-import { createSseParser, type SseMessage } from '@tidings/core/protocol';
 import { describe, expect } from 'vitest';
-import { dechunk } from '../clients/dechunk.ts';
-import { hostOf, openRaw, parseRawResponse, targetOf } from '../clients/raw-socket.ts';
-import { OPCODES, openRawWebSocket } from '../clients/raw-websocket.ts';
+import { behindProxy } from '../clients/behind-proxy.ts';
 import { openSse } from '../clients/sse-client.ts';
 import { openWs } from '../clients/ws-client.ts';
 import { type Harness, openWitness, uniqueTopic, useCleanup } from '../harness.ts';
@@ -12,14 +9,6 @@ import { spec } from './case-kit.ts';
 // limit; each event stays under the default maxMessageBytes (64 KiB).
 const EVENT_CHARS = 60_000;
 const MAX_EVENTS = 200;
-
-/**
- * True once the received bytes end with the zero-size last chunk of a chunked body. SSE payloads
- * here are JSON lines, which never hold a bare CR, so the sequence cannot occur inside the data.
- */
-function endsChunked(chunks: Buffer[]): boolean {
-  return Buffer.concat(chunks.slice(-2)).subarray(-7).toString('latin1') === '\r\n0\r\n\r\n';
-}
 
 /**
  * Publishes up to MAX_EVENTS large events, each only after a healthy subscriber received the one
@@ -39,71 +28,70 @@ async function pump(h: Harness, topic: string, received: () => number): Promise<
   return MAX_EVENTS;
 }
 
-/** Clients that stop reading are disconnected at the buffer limit; others are unaffected. */
+/**
+ * Clients whose network stalls (a fault proxy that stops moving bytes, so the server's socket
+ * buffers fill as with a client that stopped reading) are disconnected at the buffer limit; others
+ * are unaffected.
+ */
 export function slowConsumerCases(h: () => Harness): void {
   describe('slow consumers', () => {
     const cleanup = useCleanup();
 
-    spec('an SSE client that never reads gets event: close (slow_consumer) and its stream ends', async () => {
-      const witness = await openWitness(h());
-      cleanup(witness.close);
-      const topic = uniqueTopic();
-      const raw = await openRaw(h().url);
-      cleanup(raw.close);
-      raw.write(
-        `GET ${targetOf(h().route('sse', { topics: topic }))} HTTP/1.1\r\nhost: ${hostOf(h().url)}\r\n` +
-          `authorization: Bearer ${await h().token('subscriber')}\r\naccept: text/event-stream\r\n\r\n`,
-      );
-      await raw.chunks.until(() => /retry:/.test(raw.text()), 'the slow stream to open');
-      raw.socket.pause();
-      const healthy = await openSse(h().route('sse', { topics: topic }), await h().auth());
-      cleanup(healthy.close);
-      await healthy.inbox.until(
-        (items) => items.some((i) => i.kind === 'retry'),
-        'the healthy stream to open',
-      );
-      const sent = await pump(h(), topic, () => healthy.events().length);
-      raw.socket.resume();
-      const response = parseRawResponse(raw.text())!;
-      const chunked = response.headers['transfer-encoding']?.includes('chunked') ?? false;
-      const bodyBytes = () => raw.received().subarray(raw.received().indexOf('\r\n\r\n') + 4);
-      // The answer is over at its last chunk (the connection itself may be kept alive) or at the close.
-      await raw.chunks
-        .until(() => chunked && endsChunked(raw.chunks.items), 'the slow stream to end', 10_000)
-        .catch((error: unknown) => {
-          if (!raw.chunks.ended) throw error;
-        });
-      const body = chunked ? dechunk(bodyBytes()).data : bodyBytes();
-      const events: SseMessage[] = [];
-      createSseParser({ onEvent: (m) => events.push(m) }).push(body.toString('utf8'));
-      const last = events.at(-1)!;
-      expect(last.event).toBe('close');
-      expect(JSON.parse(last.data)).toMatchObject({ code: 'slow_consumer' });
-      expect(events.length - 1).toBeLessThan(sent);
-      expect(healthy.events()).toHaveLength(sent);
-      expect(healthy.inbox.ended).toBe(false);
-      await witness.check();
-    });
+    spec(
+      'an SSE client whose network stalls gets event: close (slow_consumer) and its stream ends',
+      async () => {
+        const witness = await openWitness(h());
+        cleanup(witness.close);
+        const before = (await h().server.stats()).dropped;
+        const topic = uniqueTopic();
+        const { proxy, route } = await behindProxy(h(), cleanup);
+        const slow = await openSse(route('sse', { topics: topic }), await h().auth());
+        cleanup(slow.close);
+        await slow.inbox.until((items) => items.some((i) => i.kind === 'retry'), 'the slow stream to open');
+        proxy.pause();
+        const healthy = await openSse(h().route('sse', { topics: topic }), await h().auth());
+        cleanup(healthy.close);
+        await healthy.inbox.until(
+          (items) => items.some((i) => i.kind === 'retry'),
+          'the healthy stream to open',
+        );
+        const sent = await pump(h(), topic, () => healthy.envelopes().length);
+        proxy.resume();
+        // What the server wrote before it gave up arrives now, the close event last; then the stream ends.
+        await slow.inbox.closed('the slow stream', 10_000);
+        const last = slow.events().at(-1)!;
+        expect(last.event).toBe('close');
+        expect(JSON.parse(last.data)).toMatchObject({ code: 'slow_consumer' });
+        expect(slow.envelopes().length).toBeLessThan(sent);
+        expect(healthy.envelopes()).toHaveLength(sent);
+        expect(healthy.inbox.ended).toBe(false);
+        // One connection cut: counted once, however many events it was still owed.
+        expect((await h().server.stats()).dropped).toBe(before + 1);
+        await witness.check();
+      },
+    );
 
-    spec('a WebSocket client that never reads is closed with 1013', async () => {
+    spec('a WebSocket client whose network stalls is closed with 1013', async () => {
       const witness = await openWitness(h());
       cleanup(witness.close);
+      const before = (await h().server.stats()).dropped;
       const topic = uniqueTopic();
-      const raw = await openRawWebSocket(h().route('ws', { topics: topic }), await h().auth());
-      cleanup(raw.close);
-      expect(raw.handshake.status).toBe(101);
-      await raw.frames.until((f) => f.length >= 1, 'the welcome');
-      raw.raw.socket.pause();
+      const { proxy, route } = await behindProxy(h(), cleanup);
+      const slow = await openWs(route('ws', { topics: topic }), { headers: await h().auth() });
+      cleanup(slow.close);
+      await slow.waitFor('welcome');
+      proxy.pause();
       const healthy = await openWs(h().route('ws', { topics: topic }), { headers: await h().auth() });
       cleanup(healthy.close);
       await healthy.waitFor('welcome');
       const sent = await pump(h(), topic, () => healthy.ofType('event').length);
-      raw.raw.socket.resume();
-      if (h().capabilities.webSocketBackpressure !== false) {
-        expect(await raw.waitForClose(10_000)).toBe(1013);
-        const events = raw.frames.items.filter((f) => f.opcode === OPCODES.text).length - 1;
-        expect(events).toBeLessThan(sent);
+      proxy.resume();
+      const backpressure = h().capabilities.webSocketBackpressure !== false;
+      if (backpressure) {
+        expect((await slow.waitForClose(10_000)).code).toBe(1013);
+        expect(slow.ofType('event').length).toBeLessThan(sent);
       }
+      expect((await h().server.stats()).dropped).toBe(before + (backpressure ? 1 : 0));
       expect(healthy.ofType('event')).toHaveLength(sent);
       healthy.send({ type: 'ping' });
       await healthy.waitFor('pong');

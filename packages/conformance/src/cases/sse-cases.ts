@@ -75,16 +75,43 @@ export function sseCases(h: () => Harness): void {
       expect(event).toMatchObject({ id, data: 'after' });
     });
 
+    spec(
+      'opens with a comment naming the heartbeat interval and the head the stream starts from',
+      async () => {
+        const topic = uniqueTopic();
+        const head = await headCursor(h(), topic);
+        const stream = await openTextStream(h().route('sse', { topics: topic }), await h().auth());
+        cleanup(stream.close);
+        const text = await stream.waitForText(/\n\n/);
+        const heartbeatMs = h().config.sseHeartbeatMs ?? 15_000;
+        expect(text).toMatch(
+          new RegExp(`^retry: \\d+\n: open heartbeat=${heartbeatMs} cursor=(\\S+)\nid: \\1\n\n`),
+        );
+        const cursor = /cursor=(\S+)/.exec(text)![1]!;
+        expect(cursor).toBe(head);
+        // The `id:` line sets a browser EventSource's Last-Event-ID to the head: one that reconnects
+        // before its first event resumes from there. A stream opened with a cursor has none.
+        const resuming = await openTextStream(h().route('sse', { topics: topic, cursor }), await h().auth());
+        cleanup(resuming.close);
+        expect(await resuming.waitForText(/\n\n/)).not.toMatch(/^id:/m);
+        // Resuming from it loses nothing published after the stream opened.
+        const id = await h().publish(topic, 'after the opening');
+        const resumed = await openSse(h().route('sse', { topics: topic, cursor }), await h().auth());
+        cleanup(resumed.close);
+        expect((await resumed.waitForEnvelopes(1))[0]!.id).toBe(id);
+      },
+    );
+
     spec('sends a ": ping" comment every heartbeat interval', async () => {
       const stream = await openSse(h().route('sse', { topics: uniqueTopic() }), await h().auth());
       cleanup(stream.close);
       await stream.inbox.count(2, (i) => i.kind === 'comment' && i.text === 'ping', 'ping comments');
     });
 
-    spec('works with the eventsource client (token in the query, named events)', async () => {
+    spec('works with the eventsource client (a connect ticket in the URL, named events)', async () => {
       const topic = uniqueTopic();
-      const token = await h().token('subscriber');
-      const source = new EventSource(h().route('sse', { topics: topic, token }));
+      const ticket = await h().ticket({ id: 'eventsource-user', claims: { role: 'subscriber' } });
+      const source = new EventSource(h().route('sse', { topics: topic, ticket }));
       cleanup(() => source.close());
       const inbox = new Inbox<{ type: string; id: string; data: unknown }>();
       const record = (event: MessageEvent) =>

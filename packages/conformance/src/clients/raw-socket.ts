@@ -64,6 +64,35 @@ export function parseRawResponse(text: string): RawResponse | undefined {
 }
 
 /**
+ * The complete responses at the start of `text`, in order (a connection kept alive answers one
+ * request after another). A body is delimited by Content-Length or by chunked encoding's last
+ * chunk; a head with neither (204, 304) has no body, nor has the answer to a HEAD request. Bodies
+ * here are JSON, which never holds the chunked terminator.
+ */
+export function completeResponses(text: string, headRequests = 0): RawResponse[] {
+  const responses: RawResponse[] = [];
+  let rest = text;
+  for (;;) {
+    const response = parseRawResponse(rest);
+    if (!response) return responses;
+    // The first `headRequests` answers are to HEAD requests: their heads describe a body never sent.
+    const headRequest = responses.length < headRequests;
+    const headLength = rest.indexOf('\r\n\r\n') + 4;
+    let bodyLength = 0;
+    if (!headRequest && response.headers['content-length'] !== undefined) {
+      bodyLength = Number(response.headers['content-length']);
+      if (rest.length < headLength + bodyLength) return responses;
+    } else if (!headRequest && response.headers['transfer-encoding']?.includes('chunked')) {
+      const end = rest.indexOf('\r\n0\r\n\r\n', headLength - 2);
+      if (end === -1) return responses;
+      bodyLength = end + 7 - headLength;
+    }
+    responses.push({ ...response, body: rest.slice(headLength, headLength + bodyLength) });
+    rest = rest.slice(headLength + bodyLength);
+  }
+}
+
+/**
  * Sends raw bytes and waits for the response head. Resolves to undefined when the server closes
  * the connection without answering (a valid reaction to some malformed input).
  */

@@ -24,8 +24,9 @@ function fromCookie(header: string | null, name: string): string | undefined {
 }
 
 /**
- * Finds the request's token: `Authorization: Bearer` first, then the `token` query parameter
- * (browser EventSource and WebSocket cannot set headers), then the named cookie.
+ * Finds the request's token: `Authorization: Bearer` first, then the `token` query parameter (only
+ * with `tokenInQuery`: URLs are logged), then the named cookie. A `?ticket=` is not a token; the
+ * authenticator redeems it before looking here.
  */
 export function extractToken(request: HubRequest, url: URL, sources: TokenSources): string | undefined {
   const authorization = request.headers.get('authorization');

@@ -1,28 +1,20 @@
-import { TidingsError } from '../errors.ts';
+import { type ErrorInfo, TidingsError, toTidingsError } from '../errors.ts';
 import type { HubAnswer, HubRequest } from '../hub-request.ts';
+import { ERROR_CODES } from '../protocol/codes.ts';
 
 const JSON_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'application/json; charset=utf-8',
   'cache-control': 'no-store',
 };
 
-/**
- * JSON answers carry their body text under this symbol too, so a bridge that has a faster way to
- * write a string (Node's `res.end`) can skip reading the Response body stream. Registered with
- * `Symbol.for` so it matches across copies of the package.
- */
-export const RESPONSE_TEXT: unique symbol = Symbol.for('tidings.response-text') as never;
-
 /** A JSON answer from already-serialised text. The common case shares one headers object. */
 export function jsonAnswer(status: number, body: string, extra?: Record<string, string>): HubAnswer {
   return { status, headers: extra ? { ...JSON_HEADERS, ...extra } : JSON_HEADERS, body };
 }
 
-/** A HubAnswer as a Fetch `Response`, carrying its text under RESPONSE_TEXT. */
+/** A HubAnswer as a Fetch `Response`. */
 export function toResponse(answer: HubAnswer): Response {
-  const response = new Response(answer.body, { status: answer.status, headers: answer.headers });
-  (response as Response & { [RESPONSE_TEXT]?: string })[RESPONSE_TEXT] = answer.body;
-  return response;
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
 }
 
 /** The request's URL, parsed; a malformed one (a bad `Host` header on Node) is the client's error. */
@@ -34,17 +26,30 @@ export function requestUrl(request: HubRequest): URL {
   }
 }
 
+/** The protocol's error answer for a TidingsError (of any copy of the package: read by shape). */
+export function errorAnswerOf(error: TidingsError): HubAnswer {
+  const headers: Record<string, string> = {};
+  // Retry-After is whole seconds (RFC 9110 10.2.3): round up, so a client never comes back early.
+  if (error.retryAfterMs !== undefined) headers['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
+  if (error.code === 'method_not_allowed') headers.allow = error.message.replace(/^use /, '');
+  return jsonAnswer(
+    ERROR_CODES[error.code].status,
+    JSON.stringify({ error: { code: error.code, message: error.message, topics: error.topics } }),
+    headers,
+  );
+}
+
 /**
- * Turns anything thrown while handling a request into the protocol's error answer. Unknown errors
+ * Turns anything thrown while answering a route into the protocol's error answer. Unknown errors
  * become a generic 500 (their message may hold internals) and are reported through `onError`.
  */
-export function errorAnswer(error: unknown, onError?: (error: unknown) => void): HubAnswer {
-  const e = error instanceof TidingsError ? error : new TidingsError('internal', 'internal error');
-  if (!(error instanceof TidingsError)) onError?.(error);
-  const headers: Record<string, string> = {};
-  if (e.retryAfterS !== undefined) headers['retry-after'] = String(e.retryAfterS);
-  if (e.code === 'method_not_allowed') headers.allow = e.message.replace(/^use /, '');
-  return jsonAnswer(e.status, JSON.stringify({ error: { code: e.code, message: e.message } }), headers);
+export function errorAnswer(
+  error: unknown,
+  route: string | undefined,
+  report: ((error: unknown, info: ErrorInfo) => void) | undefined,
+): HubAnswer {
+  const info: ErrorInfo = route === undefined ? { stage: 'internal' } : { stage: 'internal', route };
+  return errorAnswerOf(toTidingsError(error, info, report));
 }
 
 /**

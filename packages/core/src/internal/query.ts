@@ -19,10 +19,10 @@ export function readCursor(value: string | null | undefined): EventPosition | un
   return position;
 }
 
-/** The long-poll wait in ms: the client's `timeout` (seconds) capped at the server's maximum. */
-export function readTimeoutMs(url: URL, defaultS: number, maxS: number): number {
+/** The long-poll wait in ms: the client's `timeout` (seconds on the wire) capped at the server's maximum. */
+export function readTimeoutMs(url: URL, defaultMs: number, maxMs: number): number {
   const value = url.searchParams.get('timeout');
-  if (value === null || value === '') return defaultS * 1000;
+  if (value === null || value === '') return defaultMs;
   if (!/^\d{1,6}(\.\d{1,3})?$/.test(value)) throw new TidingsError('bad_request', 'invalid timeout');
-  return Math.min(Number(value), maxS) * 1000;
+  return Math.min(Math.round(Number(value) * 1000), maxMs);
 }

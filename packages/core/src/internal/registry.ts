@@ -1,5 +1,6 @@
 import { TidingsError } from '../errors.ts';
 import type { ResolvedOptions } from '../options.ts';
+import type { Principal } from '../principal.ts';
 import type { Connection, Transport } from './connection.ts';
 
 function bump(map: Map<string, number>, key: string | undefined, delta: number): void {
@@ -39,7 +40,9 @@ export class Registry {
     const o = this.#options;
     const user = connection.principal.id;
     const refuse = (what: string): never => {
-      throw new TidingsError('too_many_connections', `too many connections ${what}`, o.retryAfterS);
+      throw new TidingsError('too_many_connections', `too many connections ${what}`, {
+        retryAfterMs: o.retryAfterMs,
+      });
     };
     if (this.#size >= o.maxConnections) refuse('on this server');
     if (user !== undefined && (this.#perUser.get(user) ?? 0) >= o.maxConnectionsPerUser)
@@ -53,11 +56,32 @@ export class Registry {
     this.byTransport[connection.transport].add(connection);
   }
 
+  /**
+   * Gives an admitted connection its (new) principal, moving its per-user count: a WebSocket that
+   * authenticated in its first message, or refreshed its token. Throws `too_many_connections` when
+   * the new user is at `maxConnectionsPerUser`; the connection then keeps its old principal.
+   */
+  identify(connection: Connection, principal: Principal): void {
+    const before = connection.principal.id;
+    const after = principal.id;
+    if (after !== before && after !== undefined) {
+      if ((this.#perUser.get(after) ?? 0) >= this.#options.maxConnectionsPerUser) {
+        throw new TidingsError('too_many_connections', 'too many connections for this user', {
+          retryAfterMs: this.#options.retryAfterMs,
+        });
+      }
+      bump(this.#perUser, before, -1);
+      bump(this.#perUser, after, 1);
+    }
+    connection.principal = principal;
+  }
+
   /** Adds topics to the connection and the index. */
   subscribe(connection: Connection, topics: Iterable<string>): void {
+    const added: string[] = [];
     for (const topic of topics) {
-      if (connection.topics.includes(topic)) continue;
-      connection.topics.push(topic);
+      if (connection.topics.includes(topic) || added.includes(topic)) continue;
+      added.push(topic);
       let set = this.byTopic.get(topic);
       if (!set) {
         set = new Set();
@@ -65,6 +89,9 @@ export class Registry {
       }
       set.add(connection);
     }
+    // concat allocates exactly what it holds; push onto the empty array reserved 17 slots, kept by
+    // every idle connection.
+    if (added.length > 0) connection.topics = connection.topics.concat(added);
   }
 
   /** Removes topics from the connection and the index. */
@@ -77,6 +104,11 @@ export class Registry {
       set?.delete(connection);
       if (set?.size === 0) this.byTopic.delete(topic);
     }
+  }
+
+  /** True while the connection holds a slot. */
+  has(connection: Connection): boolean {
+    return this.byTransport[connection.transport].has(connection);
   }
 
   /** Frees the connection's slot and index entries. Safe to call twice. */

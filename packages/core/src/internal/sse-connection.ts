@@ -2,8 +2,11 @@ import type { BrokerHead } from '../broker.ts';
 import { formatEventId } from '../event-id.ts';
 import type { EventRecord } from '../event-record.ts';
 import type { Principal } from '../principal.ts';
-import { sseComment, sseControlFrame } from '../protocol/sse.ts';
+import { ERROR_CODES } from '../protocol/codes.ts';
+import { sseCloseFrame, sseComment, sseControlFrame } from '../protocol/sse.ts';
 import type { StreamPort } from '../stream-port.ts';
+import { afterCloseGrace } from './close-grace.ts';
+import { conflatedSseText } from './conflated-frames.ts';
 import { Connection, type ConnectionOwner, type EndReason } from './connection.ts';
 
 const PING = sseComment('ping');
@@ -14,35 +17,38 @@ export class SseConnection extends Connection {
     return 'sse';
   }
   readonly #port: StreamPort;
-  readonly #maxBufferedBytes: number;
-  readonly #retryMs: number;
 
-  constructor(
-    owner: ConnectionOwner,
-    principal: Principal,
-    ip: string | undefined,
-    port: StreamPort,
-    maxBufferedBytes: number,
-    retryMs: number,
-  ) {
+  constructor(owner: ConnectionOwner, principal: Principal, ip: string | undefined, port: StreamPort) {
     super(owner, principal, ip);
     this.#port = port;
-    this.#maxBufferedBytes = maxBufferedBytes;
-    this.#retryMs = retryMs;
   }
 
-  #send(chunk: string, record?: EventRecord): void {
-    if (this.#port.bufferedAmount() > this.#maxBufferedBytes) {
-      this.owner.dropped();
-      this.end('slow_consumer');
-      return;
+  // Nothing is written once the connection is ending: a cut during a replay counts once.
+  #send(chunk: string, record?: EventRecord): boolean {
+    if (this.state !== 'open') return false;
+    if (!this.pacing && this.#port.bufferedAmount() > this.owner.options.maxBufferedBytes) {
+      this.dropSlow();
+      return false;
     }
     this.#port.write(chunk, record);
+    return true;
+  }
+
+  override bufferedAmount(): number {
+    return this.#port.bufferedAmount();
+  }
+
+  override waitForDrain(): Promise<void> | undefined {
+    return this.#port.waitForDrain?.();
   }
 
   protected write(record: EventRecord): void {
-    this.#send(record.sseText, record);
-    if (!this.closed) this.owner.delivered();
+    if (this.#send(record.sseText, record)) this.owner.delivered('sse', record);
+  }
+
+  // Without the record: a port's memoized bytes of it are the plain frame.
+  protected writeConflated(record: EventRecord): void {
+    if (this.#send(conflatedSseText(record))) this.owner.delivered('sse', record);
   }
 
   protected writeReset(head: BrokerHead): void {
@@ -50,31 +56,31 @@ export class SseConnection extends Connection {
     this.#send(sseControlFrame('reset', JSON.stringify({ cursor: id }), id));
   }
 
-  /**
-   * Heartbeat comment. Named `heartbeat` because the hub's shared sweep calls that method on every
-   * connection of a transport (it was `ping`, so the SSE sweep threw and no `: ping` ever went out).
-   */
-  heartbeat(): void {
-    if (!this.closed) this.#send(PING);
+  // No `id:` line: the position does not move, so the browser's Last-Event-ID must not either.
+  protected writeTopicReset(topics: readonly string[]): void {
+    const cursor = formatEventId(this.epoch, this.lastSeq);
+    this.#send(sseControlFrame('reset', JSON.stringify({ cursor, topics })));
   }
 
-  end(reason: EndReason): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (reason !== 'normal') {
-      const code = reason === 'shutdown' ? 'unavailable' : reason;
-      // A slow consumer or a server going away should come back later; an expired token at once, with a new token.
-      const retryMs = code === 'token_expired' ? 0 : this.#retryMs;
-      this.#port.write(sseControlFrame('close', JSON.stringify({ code, retryMs })));
+  override unsubscribed(topics: readonly string[]): void {
+    this.#send(sseControlFrame('unsubscribed', JSON.stringify({ topics })));
+  }
+
+  override heartbeat(): void {
+    this.#send(PING);
+  }
+
+  protected farewell(reason: EndReason): void {
+    if (reason === 'shutdown') this.#port.write(sseCloseFrame('unavailable', this.owner.drainDelayMs()));
+    else if (reason !== 'normal') {
+      // A client that must refresh its token comes back at once; anything else after `retry`.
+      const retryMs = ERROR_CODES[reason].recover === 'refresh' ? 0 : this.owner.options.sseRetryMs;
+      this.#port.write(sseControlFrame('close', JSON.stringify({ code: reason, retryMs })));
     }
-    this.#port.end();
-    this.owner.release(this);
-  }
-
-  /** The client went away: release without writing. */
-  gone(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.owner.release(this);
+    const port = this.#port;
+    port.end();
+    // A client that stopped reading may never take the rest: its socket goes after the grace.
+    if (reason === 'slow_consumer' && port.destroy) afterCloseGrace(() => port.destroy!());
+    this.gone();
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.ts';
 import type { Connection } from './connection.ts';
 
 /** Work the ticker runs on intervals (heartbeats). */
@@ -13,23 +14,25 @@ export interface PeriodicTask {
  */
 export class Ticker {
   readonly #tickMs: number;
+  readonly #clock: Clock;
   readonly #wheel = new Map<number, Set<Connection>>();
   readonly #tasks: { task: PeriodicTask; next: number }[] = [];
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: unknown;
   #lastSlot = 0;
 
-  constructor(tickMs: number, tasks: PeriodicTask[]) {
+  constructor(tickMs: number, clock: Clock, tasks: PeriodicTask[]) {
     this.#tickMs = tickMs;
+    this.#clock = clock;
     for (const task of tasks) this.#tasks.push({ task, next: 0 });
   }
 
   /** Starts the timer if it is not running. */
   start(): void {
     if (this.#timer !== undefined) return;
-    const now = Date.now();
+    const now = this.#clock.now();
     this.#lastSlot = Math.floor(now / this.#tickMs);
     for (const entry of this.#tasks) entry.next = now + entry.task.everyMs;
-    this.#timer = setInterval(() => this.tick(), this.#tickMs);
+    this.#timer = this.#clock.setInterval(() => this.tick(), this.#tickMs);
     // Never keep a process alive just for heartbeats (Node and Bun timers have unref; others don't need it).
     (this.#timer as { unref?: () => void }).unref?.();
   }
@@ -37,7 +40,7 @@ export class Ticker {
   /** Stops the timer. */
   stop(): void {
     if (this.#timer === undefined) return;
-    clearInterval(this.#timer);
+    this.#clock.clearInterval(this.#timer);
     this.#timer = undefined;
   }
 
@@ -67,7 +70,7 @@ export class Ticker {
 
   /** One tick: due deadlines, then due sweeps. Public so tests and `close()` can drive it. */
   tick(): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     const current = Math.floor(now / this.#tickMs);
     for (let slot = this.#lastSlot + 1; slot <= current; slot++) {
       const bucket = this.#wheel.get(slot);
@@ -81,6 +84,17 @@ export class Ticker {
       }
     }
     this.#lastSlot = Math.max(this.#lastSlot, current);
+    // The next bucket holds deadlines up to one tick ahead: those already due run now, not a tick
+    // late (a manual test clock that jumps straight to a deadline then reaches it).
+    const ahead = this.#wheel.get(current + 1);
+    if (ahead) {
+      for (const connection of [...ahead]) {
+        if (connection.closed || (connection.nextDeadline() ?? Infinity) > now) continue;
+        this.unschedule(connection);
+        connection.deadline(now);
+        if (!connection.closed) this.schedule(connection);
+      }
+    }
     for (const entry of this.#tasks) {
       if (now < entry.next) continue;
       entry.next = now + entry.task.everyMs;

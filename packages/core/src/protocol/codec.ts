@@ -1,5 +1,5 @@
-import type { ClientMessage, ServerMessage } from './messages.ts';
-import { isValidEventName, isValidTopic } from './topics.ts';
+import { type ClientMessage, MAX_TOKEN_LENGTH, type ServerMessage } from './messages.ts';
+import { isValidEventName, isValidIdempotencyKey, isValidTopic } from './topics.ts';
 
 /** Result of decoding a client message: the message, or why it was refused (with its `ref` when one was readable). */
 export type DecodeResult = { ok: true; message: ClientMessage } | { ok: false; reason: string; ref?: string };
@@ -85,10 +85,22 @@ export function decodeClientMessage(text: string, maxTopics: number): DecodeResu
       if (!isValidTopic(value.topic)) return fail('invalid topic name');
       if ('event' in value && !isValidEventName(value.event)) return fail('invalid event name');
       if (!('data' in value)) return fail('data is required');
+      if ('key' in value && !isValidIdempotencyKey(value.key)) {
+        return fail('key must be 1 to 128 characters of A-Z a-z 0-9 . _ ~ : / -');
+      }
       const message: ClientMessage = { type: 'publish', topic: value.topic, data: value.data };
       if (typeof value.event === 'string') message.event = value.event;
       if (ref !== undefined) message.ref = ref;
+      if (typeof value.key === 'string') message.key = value.key;
       return { ok: true, message };
+    }
+    case 'auth': {
+      // The reason never quotes the token: error frames and logs must not carry credentials.
+      const { token } = value;
+      if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) {
+        return fail(`token must be a string of 1 to ${MAX_TOKEN_LENGTH} characters`);
+      }
+      return { ok: true, message: { type: 'auth', token } };
     }
     default:
       return fail('unknown message type');

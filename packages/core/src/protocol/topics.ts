@@ -6,6 +6,9 @@ const TOPIC = /^[A-Za-z0-9._~:/-]{1,128}$/;
 // Event names share the topic alphabet so they can never break an SSE `event:` line.
 const EVENT_NAME = /^[A-Za-z0-9._~:/-]{1,64}$/;
 
+// Idempotency keys too: they travel in an HTTP header and are stored as keys by every broker.
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._~:/-]{1,128}$/;
+
 /** Returns true when `value` is a valid topic name. */
 export function isValidTopic(value: unknown): value is string {
   return typeof value === 'string' && TOPIC.test(value);
@@ -14,6 +17,14 @@ export function isValidTopic(value: unknown): value is string {
 /** Returns true when `value` is a valid event name (1-64 characters of the topic alphabet). */
 export function isValidEventName(value: unknown): value is string {
   return typeof value === 'string' && EVENT_NAME.test(value);
+}
+
+/**
+ * Returns true when `value` is a valid idempotency key: 1-128 characters of the topic alphabet
+ * (a UUID qualifies), as the WebSocket `publish` message's `key` and the `Idempotency-Key` header carry it.
+ */
+export function isValidIdempotencyKey(value: unknown): value is string {
+  return typeof value === 'string' && IDEMPOTENCY_KEY.test(value);
 }
 
 /**

@@ -3,9 +3,10 @@ import type { HubAnswer, HubRequest } from '../hub-request.ts';
 import { onClientGone } from '../internal/client-gone.ts';
 import { jsonAnswer } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
-import { readLog } from '../internal/log-answer.ts';
+import { isLogRead, readLog } from '../internal/log-answer.ts';
 import { LongPollConnection, pollBody } from '../internal/long-poll-connection.ts';
-import { readCursor, readTimeoutMs, readTopics } from '../internal/query.ts';
+import { readTimeoutMs } from '../internal/query.ts';
+import { readSubscription } from '../internal/subscription.ts';
 import type { RequestContext } from '../stream-port.ts';
 
 /** The answer for a cursor with retained events after it (or a reset); undefined when there are none. */
@@ -14,15 +15,17 @@ async function answerFromLog(
   topics: readonly string[],
   cursor: EventPosition,
 ): Promise<HubAnswer | undefined> {
-  const events = await readLog(ctx, topics, cursor);
-  if (!Array.isArray(events)) return events as HubAnswer;
-  if (events.length === 0) return undefined;
-  for (let i = 0; i < events.length; i++) ctx.delivered();
-  return jsonAnswer(200, pollBody(events, events.at(-1)!.id));
+  const read = await readLog(ctx, topics, cursor, 'long-poll');
+  if (!isLogRead(read)) return read;
+  const { events, lost, flagged } = read;
+  if (events.length === 0 && !lost) return undefined;
+  for (const record of events) ctx.delivered('long-poll', record);
+  const next = events.length ? events.at(-1)!.id : formatEventId(cursor.epoch, cursor.seq);
+  return jsonAnswer(200, pollBody(events, next, lost, undefined, flagged));
 }
 
 /**
- * `GET {base}/long-poll`: answers at once when events are pending, else holds the request (as a
+ * `GET {path}/long-poll`: answers at once when events are pending, else holds the request (as a
  * connection, within the limits) until one arrives or the timeout passes. Aborting the request
  * frees the slot at once.
  */
@@ -32,11 +35,8 @@ export async function handleLongPoll(
   url: URL,
   context: RequestContext,
 ): Promise<HubAnswer> {
-  const topics = readTopics(url, ctx.options.maxTopicsPerConnection, true);
-  const cursor = readCursor(url.searchParams.get('cursor'));
-  const waitMs = readTimeoutMs(url, ctx.options.longPollTimeoutS, ctx.options.longPollMaxTimeoutS);
-  const principal = await ctx.auth.authenticate(request, url);
-  await ctx.auth.authorize(principal, topics, 'subscribe');
+  const waitMs = readTimeoutMs(url, ctx.options.longPollTimeoutMs, ctx.options.longPollMaxTimeoutMs);
+  const { topics, cursor, principal } = await readSubscription(ctx, request, url, 'long-poll');
   const head = ctx.head();
   // A client behind head (the usual case under load: events arrived while its answer travelled)
   // is answered at once from the log, like a short poll, without taking and freeing a slot.
@@ -44,9 +44,21 @@ export async function handleLongPoll(
     const caughtUp = await answerFromLog(ctx, topics, cursor);
     if (caughtUp) return caughtUp;
   }
-  const start = cursor ? formatEventId(cursor.epoch, cursor.seq) : formatEventId(head.epoch, head.seq);
+  // A cluster seat, for maxConnectionsPerUser across nodes (nothing to wait for when anonymous).
+  const seat = ctx.takeSeat(principal);
+  if (seat) await seat;
+  const now = cursor ?? ctx.head();
+  const start = formatEventId(now.epoch, now.seq);
   return new Promise<HubAnswer>((resolve, reject) => {
-    const connection = new LongPollConnection(ctx, principal, context.clientAddress, waitMs, start, resolve);
+    const waitUntil = ctx.clock.now() + waitMs;
+    const connection = new LongPollConnection(
+      ctx,
+      principal,
+      context.clientAddress,
+      waitUntil,
+      start,
+      resolve,
+    );
     try {
       ctx.admit(connection);
     } catch (error) {

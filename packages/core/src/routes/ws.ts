@@ -1,40 +1,53 @@
 import { TidingsError } from '../errors.ts';
-import { formatEventId } from '../event-id.ts';
-import type { HubRequest } from '../hub-request.ts';
-import { errorAnswer, requestUrl, toResponse } from '../internal/http.ts';
+import type { HubAnswer, HubRequest } from '../hub-request.ts';
+import { errorAnswer, requestUrl } from '../internal/http.ts';
 import type { HubContext } from '../internal/hub-context.ts';
-import { readCursor, readTopics } from '../internal/query.ts';
-import { WsConnection } from '../internal/ws-connection.ts';
+import { readSubscription } from '../internal/subscription.ts';
+import { beginWs } from '../internal/ws-begin.ts';
+import { closeFor, WsConnection } from '../internal/ws-connection.ts';
 import { WsSession } from '../internal/ws-session.ts';
-import { CLOSE_CODES } from '../protocol/codes.ts';
 import type { SocketHandlers, SocketPort } from '../socket-port.ts';
 import type { RequestContext } from '../stream-port.ts';
 
 /**
  * The hub's answer to a WebSocket upgrade request, given before the upgrade happens. Accepted: the
  * connection already holds its limit slot; the adapter upgrades, then calls `accept` with its
- * socket port, or `abort` if the upgrade failed. Refused: send `response` as the HTTP answer.
+ * socket port, or `abort` if the upgrade failed. Refused: send `answer` as the HTTP answer.
  */
 export type UpgradeDecision =
   | { accepted: true; accept(port: SocketPort): SocketHandlers; abort(): void }
-  | { accepted: false; response: Response };
+  | { accepted: false; answer: HubAnswer };
 
-/** Decides a WebSocket upgrade: method, topics, cursor, origin, token, permissions and limits. */
+const NO_HANDLERS: SocketHandlers = { message() {}, pong() {}, closed() {} };
+// Who a socket is while it waits for its `auth` message: nobody (no id, so no per-user count yet).
+const NOBODY = Object.freeze({});
+
+/**
+ * Decides a WebSocket upgrade: method, topics, cursor, origin, credential, permissions and limits.
+ * An upgrade with no credential, on a hub that needs one, is accepted to wait for its first message
+ * (`{"type":"auth","token":"…"}`, within `authTimeoutMs`), so no token has to travel in the URL.
+ */
 export async function decideUpgrade(
   ctx: HubContext,
   request: HubRequest,
   context: RequestContext = {},
 ): Promise<UpgradeDecision> {
   try {
-    if (ctx.draining)
-      throw new TidingsError('unavailable', 'server is shutting down', ctx.options.retryAfterS);
     if (request.method !== 'GET') throw new TidingsError('method_not_allowed', 'use GET');
+    const refused = ctx.admitStream();
+    if (refused) throw refused;
     const url = requestUrl(request);
-    const topics = readTopics(url, ctx.options.maxTopicsPerConnection, false);
-    const cursor = readCursor(url.searchParams.get('cursor'));
-    const principal = await ctx.auth.authenticate(request, url);
-    await ctx.auth.authorize(principal, topics, 'subscribe');
-    const connection = new WsConnection(ctx, principal, context.clientAddress, ctx.options.maxBufferedBytes);
+    const { topics, cursor, principal } = await readSubscription(ctx, request, url, 'ws');
+    // A cluster seat, for maxConnectionsPerUser across nodes (nothing to wait for when anonymous, or
+    // while a socket still has to say who it is: its seat is taken at its auth message).
+    const seat = principal && ctx.takeSeat(principal);
+    if (seat) await seat;
+    const connection = new WsConnection(ctx, principal ?? NOBODY, context.clientAddress);
+    if (!principal) {
+      const deadlineMs = Date.now() + ctx.options.authTimeoutMs;
+      connection.awaiting = { deadlineMs, topics, cursor, verifying: false };
+    }
+    if (ctx.options.authenticate) connection.request = request;
     ctx.admit(connection);
     return {
       accepted: true,
@@ -43,31 +56,17 @@ export async function decideUpgrade(
         // free, so close the new socket at once. Subscribing it here would leave a dead entry in the
         // topic index and a socket nobody ever closes.
         if (connection.closed) {
-          const { code, reason } = connection.endedBeforeAccept ?? {
-            code: CLOSE_CODES.goingAway,
-            reason: 'shutdown',
-          };
+          const { code, reason } = connection.endedBeforeAccept ?? closeFor('shutdown');
           port.close(code, reason);
-          return { message() {}, pong() {}, closed() {} };
+          return NO_HANDLERS;
         }
         connection.port = port;
-        const head = ctx.head();
-        connection.send({
-          type: 'welcome',
-          connectionId: connection.id,
-          cursor: formatEventId(head.epoch, head.seq),
-          heartbeat: ctx.options.heartbeatMs,
-        });
-        const started: Promise<void> = ctx
-          .start(connection, topics, cursor)
-          .catch((error) => {
-            if (!(error instanceof TidingsError)) ctx.options.onError?.(error);
-            connection.end(error instanceof TidingsError ? error.code : 'internal');
-          })
-          .finally(() => {
+        if (!connection.awaiting) {
+          const started: Promise<void> = beginWs(ctx, connection, topics, cursor).finally(() => {
             if (connection.queue === started) connection.queue = undefined;
           });
-        connection.queue = started;
+          connection.queue = started;
+        }
         return new WsSession(ctx, connection);
       },
       abort() {
@@ -75,6 +74,6 @@ export async function decideUpgrade(
       },
     };
   } catch (error) {
-    return { accepted: false, response: toResponse(errorAnswer(error, ctx.options.onError)) };
+    return { accepted: false, answer: errorAnswer(error, 'ws', ctx.options.onError) };
   }
 }

@@ -1,4 +1,4 @@
-import type { SocketHandlers, SocketPort } from '../../src/index.ts';
+import type { SocketHandlers, SocketPort } from '../../src/adapter.ts';
 
 /** A recorded close of a fake socket. */
 export interface CloseRecord {

@@ -1,4 +1,4 @@
-import type { Hub, TopicMap } from '../../src/index.ts';
+import type { AnyHub } from '../../src/index.ts';
 import { request } from './harness.ts';
 
 /** A request in flight, whose answer can be looked at without awaiting it. */
@@ -12,12 +12,7 @@ export interface Pending {
 }
 
 /** Starts `hub.handle` on a GET (or `init`) with an AbortSignal, without waiting for it. */
-export function start(
-  hub: Hub<TopicMap>,
-  path: string,
-  init: RequestInit = {},
-  clientAddress?: string,
-): Pending {
+export function start(hub: AnyHub, path: string, init: RequestInit = {}, clientAddress?: string): Pending {
   const controller = new AbortController();
   let response: Response | undefined;
   let settled = false;

@@ -1,15 +1,23 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
+  type ConnectionTarget,
   createHub,
   type Hub,
   type HubOptions,
   type HubStats,
+  type OperatorReason,
+  type PresenceSnapshot,
   type PublishOptions,
+} from '@tidings/core';
+import {
   routeName,
   type SocketHandlers,
   type SocketPort,
+  toResponse,
+  upgrade,
   webSocketHandshakeError,
-} from '@tidings/core';
+} from '@tidings/core/adapter';
+import { byteLengthOf } from '../internal/byte-length.ts';
 import { drainAfter } from './drain-after.ts';
 import type { WorkersWebSocket } from './workers-types.ts';
 
@@ -39,7 +47,7 @@ function bridge(ws: WorkersWebSocket, handlers: SocketHandlers): void {
   ws.addEventListener('message', (event) => {
     const data = (event as MessageEvent).data;
     if (typeof data === 'string') handlers.message(data);
-    else handlers.message('', true);
+    else handlers.message('', true, byteLengthOf(data));
   });
   ws.addEventListener('close', closed);
   ws.addEventListener('error', closed);
@@ -66,6 +74,11 @@ function bridge(ws: WorkersWebSocket, handlers: SocketHandlers): void {
  * `close()` on a hibernatable socket made outside that socket's own event (a timer: token expiry,
  * heartbeat; another request: shutdown) reached the client only about ten seconds later. The
  * object goes idle, and may be evicted, once the hub has no connections.
+ *
+ * The object is the whole cluster of its name: presence, `maxConnectionsPerUser` and the operator
+ * RPCs (`disconnect`, `unsubscribe`, `revoke`) are exact within it, and objects of other names know
+ * nothing of it. Revocations live in the object's memory: an evicted object forgets them, so a
+ * revocation that must outlast an idle object belongs in `authenticate` too.
  */
 export abstract class TidingsDurableObject<Env = unknown> extends DurableObject<Env> {
   #hub: Hub | undefined;
@@ -93,12 +106,12 @@ export abstract class TidingsDurableObject<Env = unknown> extends DurableObject<
     const context = address === undefined ? {} : { clientAddress: address };
     const isUpgrade = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
     if (!isUpgrade || routeName(new URL(request.url).pathname) !== 'ws') {
-      return drainAfter(request, async (r) => (await this.hub.handle(r, context)) as Response);
+      return drainAfter(request, (r) => this.hub.handle(r, context));
     }
     const refused = webSocketHandshakeError(request);
-    if (refused) return refused;
-    const decision = await this.hub.upgrade(request, context);
-    if (!decision.accepted) return decision.response;
+    if (refused) return toResponse(refused);
+    const decision = await upgrade(this.hub, request, context);
+    if (!decision.accepted) return toResponse(decision.answer);
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     server.accept();
@@ -114,6 +127,31 @@ export abstract class TidingsDurableObject<Env = unknown> extends DurableObject<
   /** RPC: the hub's counters. */
   stats(): HubStats {
     return this.hub.stats();
+  }
+
+  /** RPC: the cursor to subscribe from after loading data (`hub.head()`). */
+  head(): string {
+    return this.hub.head();
+  }
+
+  /** RPC: who is on a topic with presence on (`hub.presence`). */
+  presence(topic: string): Promise<PresenceSnapshot> {
+    return this.hub.presence(topic);
+  }
+
+  /** RPC: ends connections of this object's hub (`hub.disconnect`). */
+  disconnect(target: ConnectionTarget, reason?: OperatorReason): Promise<void> {
+    return this.hub.disconnect(target, reason);
+  }
+
+  /** RPC: removes topics from a user's connections (`hub.unsubscribe`). */
+  unsubscribe(target: { userId: string }, topics: string | string[]): Promise<void> {
+    return this.hub.unsubscribe(target, topics);
+  }
+
+  /** RPC: refuses a user's current tokens until `untilMs` (`hub.revoke`); kept in memory only. */
+  revoke(userId: string, untilMs: number): Promise<void> {
+    return this.hub.revoke(userId, untilMs);
   }
 
   /** RPC: closes the hub as `hub.close()` does (later requests get 503). */

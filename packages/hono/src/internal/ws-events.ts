@@ -1,5 +1,6 @@
-import type { SocketHandlers, SocketPort, UpgradeDecision } from '@tidings/core';
+import type { SocketHandlers, SocketPort, UpgradeDecision } from '@tidings/core/adapter';
 import type { WSContext, WSEvents } from 'hono/ws';
+import { byteLengthOf } from './byte-length.ts';
 
 /** What the runtimes' raw sockets may offer beyond Hono's WSContext (`ws` on Node, Bun's ServerWebSocket, Deno's WebSocket). */
 interface RawSocket {
@@ -73,7 +74,7 @@ export function createWsEvents(decision: UpgradeDecision & { accepted: true }): 
       }
       const data = event.data;
       if (typeof data === 'string') target.message(data);
-      else target.message('', true);
+      else target.message('', true, byteLengthOf(data));
     },
     onClose: () => {
       clearTimeout(timer);

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { ConformanceConfig, ConformanceServer } from '@tidings/conformance';
-import { signJwt } from '@tidings/core';
+import { type HubStats, signJwt } from '@tidings/core';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 5000;
@@ -28,7 +28,8 @@ async function stop(child: ChildProcess): Promise<void> {
 
 /**
  * Starts a server script in a child process. The script prints `listening <port>` once it serves
- * on 127.0.0.1, and answers the stdin line `shutdown` (hub.close) with `shutdown-done`. Publishing
+ * on 127.0.0.1, answers the stdin line `shutdown` (hub.close) with `shutdown-done` and `stats` with
+ * `stats <json>`. Publishing
  * goes through `POST {url}/publish` with an admin token, as a server in another process would.
  */
 export async function startChild(run: ChildCommand, config: ConformanceConfig): Promise<ConformanceServer> {
@@ -75,6 +76,7 @@ export async function startChild(run: ChildCommand, config: ConformanceConfig): 
   }
   const url = `http://127.0.0.1:${port}/realtime`;
   let closed: Promise<void> | undefined;
+  let statsQueue: Promise<unknown> = Promise.resolve();
   return {
     url,
     async publish(topic, data, event) {
@@ -90,6 +92,16 @@ export async function startChild(run: ChildCommand, config: ConformanceConfig): 
       if (response.status !== 202)
         throw new Error(`publish answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { id: string }).id;
+    },
+    async stats() {
+      // One question at a time: answers come back in order on stdout, and each waiter takes the next.
+      const asked = statsQueue.then(async () => {
+        const answer = waitFor(/^stats (.*)$/, 'the hub’s stats');
+        child.stdin!.write('stats\n');
+        return JSON.parse((await answer)[1]!) as HubStats;
+      });
+      statsQueue = asked.catch(() => {});
+      return asked;
     },
     async shutdown() {
       const done = waitFor(/^shutdown-done$/, 'the hub to close');

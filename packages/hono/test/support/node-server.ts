@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hub } from '@tidings/core';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { type TidingsNodeOptions, tidings } from '../../src/node.ts';
 
 /** A Hono app with the hub at `/realtime` on @hono/node-server, listening on 127.0.0.1. */
@@ -14,16 +14,17 @@ export interface HonoNodeServer {
 }
 
 /**
- * Starts Hono on Node with the Node entry (direct SSE writes, WebSockets attached to the server),
- * mounted on `app` (a fresh one by default) at `/realtime`.
+ * Starts Hono on Node with the Node entry (direct writes, WebSockets attached to the server), its
+ * middleware added to `app` (a fresh one by default) by `mount` (default: `app.use(realtime)`).
  */
 export async function listenHonoNode(
   hub: Hub,
   app: Hono = new Hono(),
   options: TidingsNodeOptions = {},
+  mount: (app: Hono, realtime: MiddlewareHandler) => void = (a, realtime) => void a.use(realtime),
 ): Promise<HonoNodeServer> {
   const realtime = tidings(hub, options);
-  app.route('/realtime', realtime);
+  mount(app, realtime);
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
   const ws = realtime.attach(server);
   if (!server.listening) await new Promise((resolve) => server.once('listening', resolve));

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConformanceConfig, ConformanceServer } from '@tidings/conformance';
+import type { HubStats } from '@tidings/core';
 import { Miniflare } from 'miniflare';
 import { afterAll } from 'vitest';
 import { bundle, createBundleDir } from './bundle.ts';
@@ -63,6 +64,11 @@ export function workerServer(worker: RunningWorker): ConformanceServer {
       });
       if (!response.ok) throw new Error(`publish answered ${response.status}: ${await response.text()}`);
       return ((await response.json()) as { id: string }).id;
+    },
+    async stats() {
+      const response = await fetch(`${worker.origin}/control/stats`);
+      if (!response.ok) throw new Error(`stats answered ${response.status}`);
+      return (await response.json()) as HubStats;
     },
     async shutdown() {
       const response = await fetch(`${worker.origin}/control/shutdown`, { method: 'POST' });

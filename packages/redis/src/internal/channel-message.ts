@@ -1,4 +1,4 @@
-import { EventRecord, formatEventId } from '@tidings/core';
+import { EventRecord, formatEventId } from '@tidings/core/broker';
 
 /** One live event as the publish script announces it on the channel. */
 export interface ChannelMessage {

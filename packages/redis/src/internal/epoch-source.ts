@@ -1,4 +1,4 @@
-import { createEpoch } from '@tidings/core';
+import { createEpoch } from '@tidings/core/broker';
 
 /**
  * The epoch a node offers in case the log has none yet. Scripts only use it when they start a new

@@ -1,4 +1,4 @@
-import type { BrokerHead, BrokerListener, EventRecord } from '@tidings/core';
+import type { BrokerHead, BrokerListener, EventRecord } from '@tidings/core/broker';
 import { type ChannelMessage, decodeChannelMessage, toEventRecord } from './channel-message.ts';
 import type { LogPage, PageReader } from './log-page.ts';
 
@@ -125,9 +125,10 @@ export class LiveFeed {
 
   async #handle(message: ChannelMessage): Promise<void> {
     if (this.#retired.includes(message.epoch)) return;
-    if (message.epoch !== this.epoch) this.#newEpoch(message.epoch, message.seq - 1);
-    else if (message.seq <= this.seq) return;
-    else if (message.seq > this.seq + 1) await this.#fill(message.seq - 1);
+    // Another epoch: the log is the truth; catch up with it, then take the message only if it is of that epoch.
+    if (message.epoch !== this.epoch) await this.#catchUp();
+    if (message.epoch !== this.epoch || message.seq <= this.seq) return;
+    if (message.seq > this.seq + 1) await this.#fill(message.seq - 1);
     if (message.epoch === this.epoch && message.seq === this.seq + 1) {
       this.#emit(toEventRecord(this.epoch, message));
     }
@@ -135,7 +136,7 @@ export class LiveFeed {
 
   async #catchUp(): Promise<void> {
     const page = await this.#options.read(this.seq);
-    if (page.epoch !== this.epoch) this.#newEpoch(page.epoch, page.head);
+    if (page.epoch !== this.epoch) await this.#enterEpoch(page);
     else await this.#deliver(page, page.head);
   }
 
@@ -143,20 +144,32 @@ export class LiveFeed {
     await this.#deliver(await this.#options.read(this.seq, target), target);
   }
 
+  /**
+   * A new epoch (the log was lost, or this node starts): listeners reset to just before the oldest
+   * event the new log still holds, which then follow, so nobody skips what is still there.
+   */
+  async #enterEpoch(page: LogPage): Promise<void> {
+    // On start nobody listens yet: the node simply begins at the head.
+    const start = page.firstSeq > 0 && this.epoch !== '' ? page.firstSeq - 1 : page.head;
+    this.#newEpoch(page.epoch, start);
+    if (start < page.head) await this.#deliver(await this.#options.read(start, page.head), page.head);
+  }
+
   /** Delivers the stored entries up to `target`, page by page; a missing one turns into a reset. */
   async #deliver(first: LogPage, target: number): Promise<void> {
     let page = first;
     while (this.seq < target && !this.#closed) {
       if (page.epoch !== this.epoch) {
-        this.#newEpoch(page.epoch, page.head);
+        await this.#enterEpoch(page);
         return;
       }
       if (page.records.length === 0) {
         this.#resetTo(target);
         return;
       }
-      for (const record of page.records) {
-        if (record.seq !== this.seq + 1) {
+      for (const { seq, record } of page.records) {
+        if (seq > target) break;
+        if (seq !== this.seq + 1 || !record) {
           this.#resetTo(target);
           return;
         }

@@ -1,33 +1,31 @@
-import type { EventRecord, HistoryResult } from '@tidings/core';
-import type { PageReader } from './log-page.ts';
+import type { EventRecord, HistoryResult } from '@tidings/core/broker';
+import type { TopicReader } from './log-page.ts';
 
 const RESET: HistoryResult = { reset: true };
 
 /**
- * Retained events on `topics` after `afterSeq` of `epoch`, read page by page up to the head seen
- * by the first page. It answers reset when the cursor belongs to another epoch, lies beyond the
- * head, or when any event after it is no longer in the stream, whatever its topic: Redis trims
- * by count without saying what it dropped, so this is the safe side.
+ * Retained events on `topics` after `afterSeq` of `epoch`, read page by page up to the head seen by
+ * the first page, with the topics that lost events after it (per topic: a busy topic's trimming
+ * never resets a quiet one). Reset when the cursor belongs to another epoch or lies beyond the head.
  */
 export async function readHistory(
-  read: PageReader,
+  read: TopicReader,
   topics: readonly string[],
   epoch: string,
   afterSeq: number,
 ): Promise<{ result: HistoryResult; logEpoch: string }> {
-  let page = await read(afterSeq, undefined, topics);
+  let page = await read(topics, epoch, afterSeq);
   const logEpoch = page.epoch;
+  if (page.reset) return { result: RESET, logEpoch };
   const end = page.head;
-  if (logEpoch !== epoch || afterSeq > end) return { result: RESET, logEpoch };
   const events: EventRecord[] = [];
-  let last = afterSeq;
-  while (last < end) {
-    if (page.epoch !== epoch || page.scanned === 0 || page.firstSeq !== last + 1) {
-      return { result: RESET, logEpoch };
-    }
+  const lost = new Set<string>();
+  for (;;) {
+    if (page.reset || page.epoch !== logEpoch) return { result: RESET, logEpoch };
+    for (const topic of page.lost) lost.add(topic);
     for (const record of page.records) events.push(record);
-    last = page.lastSeq;
-    if (last < end) page = await read(last, end, topics);
+    if (page.next === undefined) break;
+    page = await read(topics, epoch, page.next, end);
   }
-  return { result: { events }, logEpoch };
+  return { result: lost.size > 0 ? { events, lost: [...lost] } : { events }, logEpoch };
 }

@@ -5,17 +5,18 @@ import type { RedisCommandClient, RedisCommandOptions } from '../redis-client.ts
 export type ScriptRunner = (args: readonly string[]) => Promise<unknown[]>;
 
 /**
- * Binds a script to a client and its keys. The script text is sent only when Redis answers
+ * Binds a script to a client, its keys and its leading arguments. The script text is sent only when Redis answers
  * NOSCRIPT (first use, after a restart or SCRIPT FLUSH); every other call sends just its SHA-1.
  */
 export function createScript(
   client: RedisCommandClient,
   source: string,
   keys: readonly string[],
+  lead: readonly string[],
   options: () => RedisCommandOptions,
 ): ScriptRunner {
   const sha = createHash('sha1').update(source).digest('hex');
-  const head = [String(keys.length), ...keys];
+  const head = [String(keys.length), ...keys, ...lead];
   return async (args) => {
     try {
       return (await client.sendCommand(['EVALSHA', sha, ...head, ...args], options())) as unknown[];

@@ -21,10 +21,20 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-/** Starts `node --conditions=source fixtures/hub-node.ts` against `redisUrl` and `prefix`. */
-export function startHubProcess(redisUrl: string, prefix: string): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', FIXTURE], {
-    env: { ...process.env, REDIS_URL: redisUrl, TIDINGS_PREFIX: prefix },
+/**
+ * Starts `node --conditions=source fixtures/hub-node.ts` (or another fixture, with extra
+ * environment) against `redisUrl` and `prefix`.
+ */
+export function startHubProcess(
+  redisUrl: string,
+  prefix: string,
+  options: { fixture?: string; env?: Record<string, string> } = {},
+): Promise<HubProcess> {
+  const fixture = options.fixture
+    ? fileURLToPath(new URL(`../fixtures/${options.fixture}`, import.meta.url))
+    : FIXTURE;
+  const child = spawn(process.execPath, ['--conditions=source', fixture], {
+    env: { ...process.env, ...options.env, REDIS_URL: redisUrl, TIDINGS_PREFIX: prefix },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

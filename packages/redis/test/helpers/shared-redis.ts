@@ -31,6 +31,11 @@ export async function deleteKeys(url: string, prefixes: readonly string[]): Prom
   if (prefixes.length === 0) return;
   const admin = createClient({ url });
   await admin.connect();
-  await admin.del(prefixes.flatMap((prefix) => [`${prefix}meta`, `${prefix}log`]));
+  for (const prefix of prefixes) {
+    // Prefixes are unique per test and hold few keys; escape the glob characters a UUID cannot hold anyway.
+    const keys: string[] = [];
+    for await (const batch of admin.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) keys.push(...batch);
+    if (keys.length > 0) await admin.del(keys);
+  }
   admin.destroy();
 }

@@ -5,6 +5,7 @@ import { syncClock } from './clock.js';
 import { createComparison } from './comparison.js';
 import { createPanel } from './panel.js';
 import { formatBytes } from './stats.js';
+import { showViewers } from './viewers.js';
 
 const POLL_INTERVAL_MS = 1000;
 const RENDER_MS = 500;
@@ -158,5 +159,9 @@ async function start() {
 
   createChat($('chat-log'));
 }
+
+showViewers($('viewers'), $('viewer-count')).catch((error) => {
+  $('viewer-count').textContent = `unknown (${error.message})`;
+});
 
 void start();

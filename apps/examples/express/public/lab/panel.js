@@ -57,13 +57,22 @@ export function createPanel({ technique, template, container, announce }) {
     notice: '',
   };
 
+  // DEMO ONLY. The socket's token goes in its first message, after the upgrade the server's cut
+  // route sees, so the upgrade URL names the panel's user for it (the client's URLs always have a
+  // query: `topics`).
+  class TaggedWebSocket extends meter.WebSocket {
+    constructor(url, protocols) {
+      super(`${url}&lab-user=${encodeURIComponent(tokens.user ?? '')}`, protocols);
+    }
+  }
+
   const client = createClient({
     url: '/realtime',
     transports: [technique.transport],
     sharedConnection: false,
     getToken: tokens.get,
     fetch: meter.fetch,
-    WebSocket: meter.WebSocket,
+    WebSocket: TaggedWebSocket,
     ...technique.clientOptions,
   });
 

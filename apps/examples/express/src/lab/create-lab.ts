@@ -1,19 +1,18 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { type Hub, verifyJwt } from '@tidings/core';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { IncomingMessage, Server } from 'node:http';
+import { type Hub, signJwt, verifyJwt } from '@tidings/core';
+import { createConnectionCutter, tokenSubject } from '@tidings/testing';
+import express, { type Router } from 'express';
 import { bundleClient, type ClientBundle } from './client-bundle.ts';
-import { createConnectionCutter } from './connection-cutter.ts';
 import { createLabPublisher, type LabEvent, type LabPublisherOptions } from './lab-publisher.ts';
 
 /** Options of `createLab`. */
 export interface LabOptions extends LabPublisherOptions {
-  /** The hub the lab publishes on, topic `lab`. */
-  hub: Hub<{ lab: LabEvent }>;
+  /** The hub the lab publishes on, topic `lab`; `lab.viewers` keeps presence (who is watching). */
+  hub: Hub<{ lab: LabEvent; 'lab.viewers': never }>;
   /** The JWT secret: the cut route only cuts the connections of the token it is called with. */
   secret: string;
-  /** Where tidings is mounted. Default `/realtime`. */
-  basePath?: string;
+  /** The path tidings serves under. Default `/realtime`. */
+  path?: string;
   /** How long a cut user's new connections are dropped, in ms. Default 1500. */
   outageMs?: number;
 }
@@ -22,14 +21,18 @@ export interface LabOptions extends LabPublisherOptions {
 export interface Lab {
   /** `GET /lab/client.js` and the `/api/lab/*` routes. */
   router: Router;
-  /** Goes in front of the tidings middleware (see ConnectionCutter.track). */
-  track(req: Request, res: Response, next: NextFunction): void;
-  /** An `upgrade` listener to add before tidings' own. */
-  watchUpgrade(req: IncomingMessage, socket: Duplex): void;
+  /** Lets the cut route reach the server's connections (HTTP and WebSocket); returns the detach function. */
+  attach(server: Server): () => void;
   /** Resolves once the client bundle is built; rejects if it cannot be. */
   ready: Promise<void>;
-  /** Stops the publisher. */
+  /** Stops the publisher and the connection cutter. */
   close(): void;
+}
+
+const VIEWER_ID = /^viewer-[a-z0-9]{4,12}$/;
+/** The `lab-user` query parameter the lab page adds to its WebSocket URLs (see the cut route). */
+function labUser(request: IncomingMessage): string | undefined {
+  return new URL(request.url ?? '/', 'http://x').searchParams.get('lab-user') ?? undefined;
 }
 
 /** Process CPU use between two calls, in percent of one core. */
@@ -51,9 +54,12 @@ function createCpuMeter(): () => number {
  */
 export function createLab(options: LabOptions): Lab {
   const { hub } = options;
-  const basePath = options.basePath ?? '/realtime';
+  const path = options.path ?? '/realtime';
   const publisher = createLabPublisher((event) => hub.publish('lab', event), options);
-  const cutter = createConnectionCutter({ wsPath: `${basePath}/ws`, outageMs: options.outageMs });
+  const outageMs = options.outageMs ?? 1500;
+  // The cutter of @tidings/testing, on the tidings routes only: the cut request itself must answer.
+  const cutter = createConnectionCutter({ outageMs });
+  const realtime = (req: IncomingMessage) => (req.url ?? '/').startsWith(`${path}/`);
   const cpu = createCpuMeter();
   const bundle: Promise<ClientBundle> = bundleClient();
   const router = express.Router();
@@ -81,6 +87,10 @@ export function createLab(options: LabOptions): Lab {
   });
 
   // Cuts the caller's own connections: the token says whose, so a page cannot cut another user's.
+  // HTTP requests carry the token in a header; a WebSocket sends it in its first message, after the
+  // upgrade the cutter sees, so the lab page tags its sockets' URLs with `lab-user` (a demo-only
+  // parameter the hub ignores). A page that tags a socket with someone else's id only lets that
+  // user cut it.
   router.post('/api/lab/cut', async (req, res) => {
     const header = req.headers.authorization ?? '';
     let user: string | undefined;
@@ -93,7 +103,33 @@ export function createLab(options: LabOptions): Lab {
       res.status(401).json({ error: 'a valid token is required' });
       return;
     }
-    res.json({ user, cut: cutter.cut(user), outageMs: cutter.outageMs });
+    const cut = cutter.cut((req) => realtime(req) && (tokenSubject(req) ?? labUser(req)) === user);
+    res.json({ user, cut, outageMs });
+  });
+
+  // Who is watching: the viewers on `lab.viewers`, and the cursor to follow their joins and leaves
+  // from. The cursor is read first, so a change in between is replayed rather than lost.
+  router.get('/api/lab/viewers', async (_req, res, next) => {
+    try {
+      const cursor = hub.head();
+      const { users } = await hub.presence('lab.viewers');
+      res.set('cache-control', 'no-store').json({ users, cursor });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  // DEMO ONLY: a token for the viewer id the page keeps in localStorage, so that every tab of one
+  // browser is one viewer. Anyone may claim any viewer id; it is only a name on the page.
+  router.get('/api/lab/viewer-token', async (req, res) => {
+    const id = String(req.query.id ?? '');
+    if (!VIEWER_ID.test(id)) {
+      res.status(400).json({ error: 'id must be viewer- and 4 to 12 letters or digits' });
+      return;
+    }
+    const iat = Math.floor(Date.now() / 1000);
+    const token = await signJwt({ sub: id, iat, exp: iat + 600 }, options.secret);
+    res.set('cache-control', 'no-store').json({ token });
   });
 
   router.get('/api/lab/stats', async (_req, res) => {
@@ -103,16 +139,18 @@ export function createLab(options: LabOptions): Lab {
       cpuPercent: cpu(),
       rssBytes: process.memoryUsage.rss(),
       publisher: publisher.state(),
-      cutOutageMs: cutter.outageMs,
+      cutOutageMs: outageMs,
       clientBundle: { bytes, gzipBytes },
     });
   });
 
   return {
     router,
-    track: cutter.track,
-    watchUpgrade: cutter.watchUpgrade,
+    attach: (server) => cutter.attach(server),
     ready: bundle.then(() => undefined),
-    close: publisher.close,
+    close() {
+      publisher.close();
+      cutter.close();
+    },
   };
 }

@@ -1,78 +1,73 @@
 import type { CloseNotice } from '@tidings/core/protocol';
+import { toClientCode } from '../../client-error.ts';
 import type { Failure } from '../decide.ts';
-import { failureOf, send } from '../http.ts';
+import { failureOf, linkUrl, NETWORK, send } from '../http.ts';
 import type { Opener } from '../link.ts';
 import { createSseDecoder } from '../sse-decoder.ts';
 
 /**
  * Server-Sent Events over fetch streaming, so the token travels in the Authorization header (the
- * native EventSource can only put it in the URL). The server's opening comment goes out at once; a
- * stream whose first bytes do not come within `openTimeoutMs` is being held by something in between.
+ * native EventSource can only put it in the URL). Each request has `connectTimeoutMs` to be
+ * answered; the server's opening comment goes out with the head, so an answer whose opening does not
+ * follow within `openTimeoutMs` is being held by something in between (a buffering proxy; see
+ * Link.wait). The opening names the server's heartbeat interval, which the connection watches from
+ * then on.
  */
 export const openSse: Opener = (link) => {
-  const o = link.options;
   const abort = new AbortController();
-  const signal = abort.signal;
-  const topics = `${link.topics}`;
-  let opened = false;
+  let done = false;
   let notice: CloseNotice | undefined;
-  const fail = (failure: Failure): void => {
-    clearTimeout(timer);
-    abort.abort();
-    link.failed(failure);
-  };
-  const timer = setTimeout(
-    () => fail({ silent: true, message: `no SSE bytes within ${o.openTimeoutMs} ms (a buffering proxy?)` }),
-    o.openTimeoutMs,
-  );
-  const decode = createSseDecoder({
-    onEvent({ event, data }) {
+  const decode = createSseDecoder(
+    (event, data) => {
       const value = JSON.parse(data);
-      if (event === 'reset') link.reset(value.cursor);
-      else if (event === 'close') notice = value;
-      else link.event(value);
+      if (event === 'close') notice = value;
+      else link[event === 'reset' ? event : 'event'](value);
     },
-  });
+    // `open heartbeat=15000 cursor=<head>` (older servers: `open`). Opening twice changes nothing.
+    (text) => {
+      // Without a heartbeat the interval is NaN, which watches nothing, as 0 would.
+      if (text.startsWith('open')) {
+        link.open(Number(/heartbeat=(\d+)/.exec(text)?.[1]), undefined, / cursor=(\S+)/.exec(text)?.[1]);
+      }
+    },
+  );
 
-  (async () => {
-    // Without a cursor the stream would start "now" and a reconnect could not resume from before
-    // the first event: take the head first, so the very first gap is covered too.
-    if (!link.getCursor()) {
-      const head = await send(o, link.token, 'poll', { topics }, { signal });
-      if (!head.ok) return fail(await failureOf(head));
-      link.setCursor((await head.json()).cursor);
-    }
-    const response = await send(
-      o,
-      link.token,
-      'sse',
-      { topics, cursor: link.getCursor() },
-      { signal, headers: { accept: 'text/event-stream' } },
-    );
+  // Resolves with how the stream ended.
+  (async (): Promise<Failure> => {
+    link.wait();
+    const response = await send(link, linkUrl(link, 'sse'), {
+      signal: abort.signal,
+      headers: { accept: 'text/event-stream' },
+    });
+    // The head came: from here the opening must follow, and an error answer's body (read before
+    // the attempt ends) is bounded by the same clock.
+    link.wait(true);
     if (!response.ok || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
-      return fail(await failureOf(response));
+      return failureOf(response);
     }
     const reader = response.body!.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (!opened) {
-        opened = true;
-        clearTimeout(timer);
-        link.opened();
-      }
+      link.beat();
       decode(value);
     }
-    fail(
-      notice
-        ? { opened, code: notice.code, retryMs: notice.retryMs, message: `stream closed: ${notice.code}` }
-        : { opened, message: 'stream ended' },
-    );
-  })().catch(() => fail({ opened, network: true, message: 'network error' }));
+    return notice
+      ? { code: toClientCode(notice.code), retryMs: notice.retryMs, message: `${notice.code}` }
+      : { message: 'ended' };
+  })()
+    .catch(() => NETWORK)
+    .then((failure) => {
+      // Closed from the connection meanwhile: nothing to say.
+      if (done) return;
+      done = true;
+      abort.abort();
+      link.fail(failure);
+    });
 
   return {
     close() {
-      clearTimeout(timer);
+      done = true;
       abort.abort();
     },
   };

@@ -1,110 +1,96 @@
-import { ClientError } from '../../client-error.ts';
-import type { Failure } from '../decide.ts';
-import { failureOf, routeUrl, send } from '../http.ts';
-import type { Link, Opener } from '../link.ts';
-
-type Settle = [(id: string) => void, (error: ClientError) => void];
+import { ClientError, toClientCode } from '../../client-error.ts';
+import { linkUrl } from '../http.ts';
+import type { Opener } from '../link.ts';
+import { createPending } from '../pending.ts';
 
 /**
- * Asks plain HTTP why a WebSocket never opened. Browsers hide a refused upgrade's status, but the
- * short-poll route runs the same auth, permission and limit checks: its answer tells a 401 or a 503
- * from a network that blocks WebSockets (poll answers 200) or a server that is down (no answer).
- */
-async function diagnose(link: Link): Promise<Failure> {
-  try {
-    const response = await send(link.options, link.token, 'poll', { topics: `${link.topics}` });
-    if (!response.ok) return await failureOf(response);
-    void response.body?.cancel();
-    return { message: 'WebSocket refused while HTTP works' };
-  } catch {
-    return { network: true, message: 'server unreachable' };
-  }
-}
-
-/**
- * WebSocket. The token goes in the `token` query parameter: the browser WebSocket API cannot send
- * headers. Publishes carry a `ref` and resolve with the id of the server's `ack`.
+ * WebSocket. No token ever goes in the URL: a socket opened with a token sends it as its first
+ * message, `{"type":"auth","token":"…"}`, which the server verifies before it welcomes the socket
+ * (a refused token closes it 4401); a fresh one is sent the same way on the open socket, which
+ * moves its expiry with no reconnect. A publish carries its idempotency `key`, which is also its
+ * `ref`, and resolves with the id of the server's `ack`.
+ *
+ * Two clocks guard the opening (see Link.wait): `connectTimeoutMs` until the handshake completes (a
+ * slow link's round trips fit in it), then `openTimeoutMs` until the welcome. A socket that fails
+ * before the welcome, by `close` or by `error` alone (Node 22's WebSocket reports a refused
+ * handshake with `error` and never `close`; the `ws` package throws on an `error` nobody listens
+ * to), is explained by a short poll (see diagnose): it tells a refused token (401) from a blocked
+ * transport.
  */
 export const openWs: Opener = (link) => {
-  const o = link.options;
-  const url = routeUrl(o.url, 'ws', {
-    topics: `${link.topics}`,
-    cursor: link.getCursor(),
-    token: link.token,
-  });
-  const socket = new o.WebSocket(url.replace(/^http/, 'ws'));
-  const pending = new Map<string, Settle>();
+  const socket = new link.WebSocket(linkUrl(link, 'ws').replace(/^http/, 'ws'));
+  const [wait, settle, drop] = createPending();
   let welcomed = false;
-  let refs = 0;
-  const post = (message: object) => socket.send(JSON.stringify(message));
+  let ended = false;
+  // A closing server's `close` message: this client's own delay before it comes back.
+  let retryMs: number | undefined;
+  const post = (type: string, fields?: object) => socket.send(JSON.stringify({ type, ...fields }));
+  const auth = (token: string | undefined) => token && post('auth', { token });
   const end = (): void => {
-    clearTimeout(timer);
-    socket.onclose = socket.onmessage = null;
+    ended = true;
     socket.close();
-    for (const [, settle] of pending)
-      settle[1](new ClientError('disconnected', 'connection lost before the ack'));
-    pending.clear();
+    drop();
   };
-  const timer = setTimeout(() => {
-    end();
-    link.failed({ silent: true, message: `no WebSocket welcome within ${o.openTimeoutMs} ms` });
-  }, o.openTimeoutMs);
+  link.wait();
 
+  socket.onopen = () => {
+    auth(link.token);
+    link.wait(true);
+  };
   socket.onmessage = ({ data }) => {
+    if (ended) return;
+    link.beat();
+    let type: string;
     // biome-ignore lint/suspicious/noExplicitAny: server messages are read field by field, as JSON.parse gives them.
     let m: any;
     try {
-      m = JSON.parse(data);
+      // An event's envelope, a reset's info: the message without its `type`.
+      ({ type, ...m } = JSON.parse(data));
     } catch {
-      // Not our protocol (something in between rewrote the stream): drop the socket and reconnect,
-      // rather than throw out of an event handler.
+      // Not our protocol (something in between rewrote the stream): drop the socket and move on.
       end();
-      link.failed({ opened: welcomed, message: 'malformed WebSocket message' });
+      link.fail({ silent: true, message: 'not JSON' });
       return;
     }
-    const type = m.type;
     if (type === 'welcome') {
-      clearTimeout(timer);
       welcomed = true;
-      if (!link.getCursor()) link.setCursor(m.cursor);
-      link.opened();
-    } else if (type === 'event') link.event({ id: m.id, topic: m.topic, event: m.event, data: m.data });
-    else if (type === 'reset') link.reset(m.cursor);
-    else if (type === 'ping') post({ type: 'pong' });
-    else if (type === 'ack' || type === 'error') {
-      const settle = pending.get(m.ref);
-      pending.delete(m.ref);
-      if (type === 'ack') settle?.[0](m.id);
-      else if (settle) settle[1](new ClientError(m.code, m.message));
-      else link.error(new ClientError(m.code, m.message));
+      link.open(m.heartbeat, () => post('ping'), m.cursor);
+    } else if (type === 'event' || type === 'reset') link[type](m);
+    else if (type === 'close') retryMs = m.retryMs;
+    else if (type === 'ping') post('pong');
+    else if (type === 'ack') settle(m.ref, m.id);
+    else if (type === 'error') {
+      const error = new ClientError(toClientCode(m.code), m.message);
+      // An error without a publish's ref is about the connection (refused topics).
+      if (!settle(m.ref, m.id, error)) link.error(error, m.topics);
     }
   };
-  socket.onclose = ({ code, reason }) => {
+  // biome-ignore lint/suspicious/noExplicitAny: a CloseEvent, or the Event of `error` (no code, no reason).
+  socket.onclose = socket.onerror = ({ code, reason }: any) => {
+    if (ended) return;
+    if (!welcomed) return link.explain();
     end();
-    if (!welcomed) diagnose(link).then(link.failed);
-    else
-      link.failed({
-        opened: true,
-        close: code,
-        code: reason || undefined,
-        message: `closed ${code} ${reason}`,
-      });
+    link.fail({
+      close: code,
+      // The reason, a protocol code, is the error's code; the close code is in the message.
+      code: reason ? toClientCode(reason) : undefined,
+      retryMs,
+      message: `WebSocket ${code ?? 'error'}`,
+    });
   };
 
   return {
     close: end,
-    publish: (message) =>
-      welcomed
-        ? new Promise((resolve, reject) => {
-            const ref = `${++refs}`;
-            pending.set(ref, [resolve, reject]);
-            post({ type: 'publish', ...message, ref });
-          })
-        : undefined,
+    publish(message) {
+      if (!welcomed) return;
+      post('publish', { ...message, ref: message.key });
+      return wait(message.key);
+    },
+    auth: (token) => welcomed && auth(token),
     retopic(added, removed) {
       if (!welcomed) return false;
-      if (added.length) post({ type: 'subscribe', topics: added });
-      if (removed.length) post({ type: 'unsubscribe', topics: removed });
+      if (added.length) post('subscribe', { topics: added });
+      if (removed.length) post('unsubscribe', { topics: removed });
       return true;
     },
   };

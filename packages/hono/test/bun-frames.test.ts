@@ -1,0 +1,4 @@
+import { defineFrameSuite } from '@tidings/conformance';
+import { bunTarget } from './support/targets.ts';
+
+defineFrameSuite(bunTarget(), 'bun');

@@ -1,0 +1,4 @@
+import { defineFrameSuite } from '@tidings/conformance';
+import { denoTarget } from './support/targets.ts';
+
+defineFrameSuite(denoTarget(), 'deno');

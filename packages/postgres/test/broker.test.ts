@@ -1,0 +1,181 @@
+import type { BrokerHead, EventRecord } from '@tidings/core/broker';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPostgresBroker, type PostgresBroker, type PostgresBrokerOptions } from '../src/index.ts';
+import { dropSchemas, uniqueSchema, useSharedPg } from './helpers/shared-pg.ts';
+import { sleep, waitFor } from './helpers/wait-for.ts';
+
+const db = useSharedPg();
+type Seen = { seq: number; topic: string; data: string } | { reset: BrokerHead };
+
+const brokers: PostgresBroker[] = [];
+const schemas: string[] = [];
+const pools: pg.Pool[] = [];
+
+afterEach(async () => {
+  for (const broker of brokers.splice(0)) await broker.close();
+  for (const pool of pools.splice(0)) await pool.end();
+  await dropSchemas(db.url(), schemas.splice(0));
+});
+
+function newPool(): pg.Pool {
+  const pool = new pg.Pool({ connectionString: db.url(), max: 10 });
+  pools.push(pool);
+  return pool;
+}
+
+function newSchema(): string {
+  const schema = uniqueSchema();
+  schemas.push(schema);
+  return schema;
+}
+
+async function broker(schema: string, options: Partial<PostgresBrokerOptions> = {}): Promise<PostgresBroker> {
+  const created = await createPostgresBroker({ pool: options.pool ?? newPool(), schema, ...options });
+  brokers.push(created);
+  return created;
+}
+
+function listen(target: PostgresBroker): Seen[] {
+  const seen: Seen[] = [];
+  target.subscribe({
+    event: (r: EventRecord) => seen.push({ seq: r.seq, topic: r.topic, data: r.data }),
+    reset: (head) => seen.push({ reset: head }),
+  });
+  return seen;
+}
+
+const publish = (b: PostgresBroker, topic: string, data: unknown = null) =>
+  b.publish({ topic, event: 'message', data: JSON.stringify(data) });
+const seqs = (seen: Seen[]) => seen.map((s) => ('seq' in s ? s.seq : `reset@${s.reset.seq}`));
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('createPostgresBroker', () => {
+  it('orders events from many nodes and delivers each once, in order, on every node', async () => {
+    const schema = newSchema();
+    const a = await broker(schema);
+    const b = await broker(schema);
+    const seenA = listen(a);
+    const seenB = listen(b);
+    const records = await Promise.all(range(1, 40).map((i) => publish(i % 2 ? a : b, 't', { i })));
+    const epoch = a.head().epoch;
+    expect(b.head().epoch).toBe(epoch);
+    expect(records.map((r) => r.seq).sort((x, y) => x - y)).toEqual(range(1, 40));
+    for (const r of records) expect(r.id).toBe(`${epoch}-${r.seq}`);
+    await waitFor(() => seenA.length >= 40 && seenB.length >= 40, 'both nodes to see 40 events');
+    await sleep(50);
+    expect(seqs(seenA)).toEqual(range(1, 40));
+    expect(seqs(seenB)).toEqual(range(1, 40));
+    expect(a.head()).toEqual({ epoch, seq: 40 });
+  });
+
+  it('replays retained events on the asked topics, page by page', async () => {
+    const schema = newSchema();
+    const a = await broker(schema, { readBatchSize: 3 });
+    for (let i = 1; i <= 10; i++) await publish(a, i % 3 === 0 ? 'b' : 'a', { i });
+    const epoch = a.head().epoch;
+    const onlyB = await a.readAfter(['b'], epoch, 0);
+    expect('events' in onlyB && onlyB.events.map((r) => r.seq)).toEqual([3, 6, 9]);
+    const both = await a.readAfter(['a', 'b'], epoch, 4);
+    expect('events' in both && both.events.map((r) => [r.seq, r.topic, r.data])).toEqual(
+      range(5, 10).map((i) => [i, i % 3 === 0 ? 'b' : 'a', JSON.stringify({ i })]),
+    );
+    expect(await a.readAfter(['a'], epoch, 10)).toEqual({ events: [] });
+    expect(await a.readAfter(['a'], 'otherepoch', 3)).toEqual({ reset: true });
+    expect(await a.readAfter(['a'], epoch, 11)).toEqual({ reset: true });
+  });
+});
+
+describe('retention per topic', () => {
+  it('a quiet topic resumes without a reset after a busy topic wrote 100 times the retention', async () => {
+    const schema = newSchema();
+    const a = await broker(schema, { retentionCount: 5, readBatchSize: 4, trimIntervalMs: 50 });
+    await publish(a, 'quiet', 'q1');
+    for (let i = 0; i < 500; i++) await publish(a, 'busy', i);
+    await publish(a, 'quiet', 'q2');
+    const { epoch } = a.head();
+    const quiet = await a.readAfter(['quiet'], epoch, 0);
+    expect(quiet).toEqual({
+      events: [expect.objectContaining({ seq: 1 }), expect.objectContaining({ seq: 502 })],
+    });
+    const both = await a.readAfter(['quiet', 'busy'], epoch, 0);
+    expect('events' in both && both.lost).toEqual(['busy']);
+    expect('events' in both && both.events.map((r) => r.seq)).toEqual([1, ...range(497, 502)]);
+    expect(await a.readAfter(['busy'], epoch, 496)).toEqual({ events: expect.any(Array) });
+  });
+
+  it('applies retentionByTopic patterns, the longest match winning', async () => {
+    const schema = newSchema();
+    const a = await broker(schema, {
+      retentionCount: 50,
+      retentionByTopic: { 'prices.*': { count: 2 }, 'prices.gold': { count: 4 } },
+    });
+    for (let i = 0; i < 6; i++) {
+      for (const topic of ['prices.oil', 'prices.gold', 'news']) await publish(a, topic, i);
+    }
+    const { epoch } = a.head();
+    const kept = async (topic: string) => {
+      const result = await a.readAfter([topic], epoch, 0);
+      return 'events' in result ? [result.events.length, result.lost] : 'reset';
+    };
+    expect(await kept('prices.oil')).toEqual([2, ['prices.oil']]);
+    expect(await kept('prices.gold')).toEqual([4, ['prices.gold']]);
+    expect(await kept('news')).toEqual([6, undefined]);
+  });
+
+  it('expires events by age; the trim drops rows and keeps exact loss marks, then forgets empty topics', async () => {
+    const schema = newSchema();
+    const pool = newPool();
+    const a = await broker(schema, {
+      pool,
+      retentionMs: 60_000,
+      retentionByTopic: { short: { ms: 200 } },
+      trimIntervalMs: 50,
+    });
+    await publish(a, 'short', 'old');
+    await publish(a, 'long', 'kept');
+    await sleep(400);
+    const { epoch } = a.head();
+    // Expired, whether or not the trim has run yet.
+    expect(await a.readAfter(['short'], epoch, 0)).toEqual({ events: [], lost: ['short'] });
+    expect(await a.readAfter(['short'], epoch, 1)).toEqual({ events: [] });
+    await waitFor(
+      async () => (await pool.query(`SELECT count(*)::int AS n FROM ${schema}.events`)).rows[0].n === 1,
+      'the trim to drop the expired row',
+    );
+    expect((await pool.query(`SELECT lost FROM ${schema}.topics WHERE topic = 'short'`)).rows).toEqual([
+      { lost: '1' },
+    ]);
+    expect(await a.readAfter(['short', 'long'], epoch, 0)).toEqual({
+      events: [expect.objectContaining({ seq: 2 })],
+      lost: ['short'],
+    });
+    // With no events left, its row goes and its mark folds into meta.forgot: still exact for it.
+    await waitFor(
+      async () => (await pool.query(`SELECT forgot FROM ${schema}.meta`)).rows[0].forgot === '1',
+      'the empty topic to be forgotten',
+    );
+    expect((await pool.query(`SELECT topic FROM ${schema}.topics ORDER BY topic`)).rows).toEqual([
+      { topic: 'long' },
+    ]);
+    expect(await a.readAfter(['short'], epoch, 0)).toEqual({ events: [], lost: ['short'] });
+    expect(await a.readAfter(['short'], epoch, 1)).toEqual({ events: [] });
+  });
+
+  it('answers reset for a log with another epoch', async () => {
+    const schema = newSchema();
+    const pool = newPool();
+    const a = await broker(schema, { pool });
+    const seen = listen(a);
+    await publish(a, 't', 1);
+    await waitFor(() => seen.length === 1, 'the first event');
+    const old = a.head().epoch;
+    // What dropping and creating the tables again leaves: a new epoch, seqs from 1 again.
+    await pool.query(`UPDATE ${schema}.meta SET epoch = 'newepoch'`);
+    await publish(a, 't', 2);
+    await waitFor(() => seen.length >= 3, 'a reset and the events of the new epoch');
+    expect(seen[1]).toEqual({ reset: { epoch: 'newepoch', seq: 0 } });
+    expect(seqs(seen.slice(2))).toEqual([1, 2]);
+    expect(await a.readAfter(['t'], old, 1)).toEqual({ reset: true });
+  });
+});
