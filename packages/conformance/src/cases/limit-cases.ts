@@ -3,6 +3,7 @@ import { describe, expect } from 'vitest';
 import { httpGet } from '../clients/http-get.ts';
 import { eventually } from '../clients/inbox.ts';
 import { openRawWebSocket } from '../clients/raw-websocket.ts';
+import { seatLongPolls } from '../clients/seat-long-polls.ts';
 import { openSse, type SseStream } from '../clients/sse-client.ts';
 import { openWs, refusedWs } from '../clients/ws-client.ts';
 import { type Harness, openWitness, uniqueTopic, useCleanup } from '../harness.ts';
@@ -138,51 +139,16 @@ export function capacityCases(h: () => Harness): void {
         await ws.waitFor('welcome');
         const controller = new AbortController();
         cleanup(() => controller.abort());
-        const hold = async (): Promise<Response> => {
-          const poll = fetch(h().route('long-poll', { topics: topic, cursor, timeout: '30' }), {
+        const hold = async (): Promise<Response> =>
+          fetch(h().route('long-poll', { topics: topic, cursor, timeout: '30' }), {
             headers: await h().auth(),
             signal: controller.signal,
           });
-          // If the test fails early, cleanup aborts these: that rejection is expected, not unhandled.
-          poll.catch(() => {});
-          return poll;
-        };
-        const waiting: Promise<Response>[] = [];
-        const refused = new Set<number>();
-        const watch = (i: number) =>
-          waiting[i]!.then(
-            (res) => {
-              if (res.status !== 429) return;
-              refused.add(i);
-              void res.body?.cancel();
-            },
-            () => {},
-          );
-        for (let i = 0; i < max - 2; i++) {
-          waiting.push(hold());
-          void watch(i);
-        }
-        // The held polls take their slots asynchronously: wait until the server is full (a generous
-        // bound: on a loaded machine an out-of-process runtime takes a while to seat every poll).
-        // A probe below holds a slot for a moment; a poll that arrived in that moment was refused
-        // (429, correctly) and is sent again.
-        const full = await eventually(
-          async () => {
-            for (const i of refused) {
-              refused.delete(i);
-              waiting[i] = hold();
-              void watch(i);
-            }
-            const res = await fetch(h().route('sse', { topics: topic }), { headers: await h().auth() });
-            // Full only counts with every poll seated, not with a poll refused meanwhile.
-            if (res.status === 200 || refused.size > 0) {
-              await res.body?.cancel();
-              return undefined;
-            }
-            return res;
-          },
+        const { polls: waiting, full } = await seatLongPolls(
+          max - 2,
+          hold,
+          async () => fetch(h().route('sse', { topics: topic }), { headers: await h().auth() }),
           'the server to be full',
-          20_000,
         );
         expect(full.status).toBe(429);
         expect(full.headers.get('retry-after')).not.toBeNull();
@@ -212,26 +178,26 @@ export function capacityCases(h: () => Harness): void {
       // answers: a short timeout then frees it (within the wait below), a long one would not.
       const timeout = h().capabilities.clientGoneWhileWaiting === false ? '2' : '30';
       const controllers: AbortController[] = [];
-      const waiting: Promise<unknown>[] = [];
-      for (let i = 0; i < max; i++) {
+      const open = async (i: number): Promise<Response> => {
         const controller = new AbortController();
-        controllers.push(controller);
+        controllers[i] = controller; // a poll sent again replaces its refused attempt
         cleanup(() => controller.abort());
-        waiting.push(
-          fetch(h().route('long-poll', { topics: topic, timeout }), {
-            headers: await h().auth(),
-            signal: controller.signal,
-          }).catch(() => undefined),
-        );
-      }
-      const full = await eventually(async () => {
-        const res = await fetch(h().route('long-poll', { topics: topic, timeout: '0' }), {
+        return fetch(h().route('long-poll', { topics: topic, timeout }), {
           headers: await h().auth(),
+          signal: controller.signal,
         });
-        await res.body?.cancel();
-        return res.status === 429 ? res : undefined;
-      }, 'the server to be full of long polls');
+      };
+      // A long-poll probe with timeout 0 frees its slot before it answers, so its 429 means every
+      // held poll is seated.
+      const { polls, full } = await seatLongPolls(
+        max,
+        open,
+        async () =>
+          fetch(h().route('long-poll', { topics: topic, timeout: '0' }), { headers: await h().auth() }),
+        'the server to be full of long polls',
+      );
       expect(full.status).toBe(429);
+      await full.body?.cancel();
       controllers[0]!.abort();
       const admitted = await eventually(
         async () => {
@@ -247,7 +213,7 @@ export function capacityCases(h: () => Harness): void {
       );
       await admitted.body?.cancel();
       for (const controller of controllers) controller.abort();
-      await Promise.all(waiting);
+      await Promise.allSettled(polls);
     });
 
     spec('refused WebSocket handshakes (bad key, bad version) do not leak connection slots', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import { behindProxy } from '../clients/behind-proxy.ts';
-import { eventually } from '../clients/inbox.ts';
+import { seatLongPolls } from '../clients/seat-long-polls.ts';
 import { openSse } from '../clients/sse-client.ts';
 import { openWs, refusedWs } from '../clients/ws-client.ts';
 import { type Harness, uniqueTopic, useCleanup } from '../harness.ts';
@@ -54,22 +54,19 @@ export function shutdownCases(h: () => Harness): void {
         const answered = await Promise.all(polls);
         for (const res of answered)
           expect(((await res.json()) as { events: { id: string }[] }).events[0]!.id).toBe(id);
-        const waiting = [];
-        for (let i = 0; i < 3; i++) {
-          waiting.push(
+        // The config allows exactly these ten connections: once a probe is refused, all are in. (A
+        // long-poll probe with timeout 0 frees its slot before it answers.)
+        const { polls: waiting, full } = await seatLongPolls(
+          3,
+          async () =>
             fetch(h().route('long-poll', { topics: topic, cursor: id, timeout: '30' }), {
               headers: await h().auth(),
             }),
-          );
-        }
-        // The config allows exactly these ten connections: once a probe is refused, all are in.
-        await eventually(async () => {
-          const res = await fetch(h().route('long-poll', { topics: topic, timeout: '0' }), {
-            headers: await h().auth(),
-          });
-          await res.body?.cancel();
-          return res.status === 429 ? true : undefined;
-        }, 'every client to be connected');
+          async () =>
+            fetch(h().route('long-poll', { topics: topic, timeout: '0' }), { headers: await h().auth() }),
+          'every client to be connected',
+        );
+        await full.body?.cancel();
 
         await h().server.shutdown();
         expect(silent.ofType('event')).toEqual([]);
