@@ -142,6 +142,7 @@ export async function createRedisBroker(options: RedisBrokerOptions): Promise<Re
     prefix: o.prefix,
     options: o,
     commandOptions,
+    bounded,
     onError,
   });
   const onMessage = (message: string) => feed.receive(message);

@@ -29,7 +29,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function broker(url: string, prefix: string): Promise<RedisBroker> {
+async function broker(url: string, prefix: string, healthCheckMs = 100): Promise<RedisBroker> {
   const client = createClient({ url, socket: { reconnectStrategy: () => 50 } });
   client.on('error', () => {});
   clients.push(client);
@@ -37,7 +37,7 @@ async function broker(url: string, prefix: string): Promise<RedisBroker> {
     client,
     prefix,
     commandTimeoutMs: COMMAND_TIMEOUT_MS,
-    healthCheckMs: 100,
+    healthCheckMs,
     retryAfterMs: 1000,
   });
   brokers.push(created);
@@ -121,6 +121,27 @@ describe('a Redis that stops answering', () => {
     await sleep(100);
     // Publishes that timed out may still have been stored once Redis woke: then they were delivered.
     expectEverything(seenB, last);
+    await hub.close();
+  }, 20_000);
+
+  it('frozen: the cluster calls (nodes, presence, revoke) fail within commandTimeoutMs too, health check or not', async () => {
+    server = await startRedisServer();
+    // A health check far slower than the test: only the calls' own bound can end them. (node-redis
+    // stops its own timeout once a command is written, so without that bound these hang for good.)
+    const a = await broker(server.url, uniquePrefix(), 600_000);
+    const hub = createHub({ anonymous: true, authorize: () => true, broker: a, presence: () => true });
+    expect((await hub.nodes()).length).toBe(1);
+    process.kill(server.pid!, 'SIGSTOP');
+    const calls = [() => hub.nodes(), () => hub.presence('t'), () => hub.revoke('u', Date.now() + 60_000)];
+    for (const call of calls) {
+      const started = performance.now();
+      await expect(call()).rejects.toMatchObject({ code: 'unavailable' });
+      expect(performance.now() - started).toBeLessThan(COMMAND_TIMEOUT_MS + SLACK_MS);
+    }
+    process.kill(server.pid!, 'SIGCONT');
+    let back = false;
+    for (let i = 0; i < 100 && !back; i++) back = (await hub.nodes().catch(() => [])).length === 1;
+    expect(back).toBe(true);
     await hub.close();
   }, 20_000);
 

@@ -11,7 +11,7 @@ import {
   REVOKE,
   TAKE_SEAT,
 } from './cluster-scripts.ts';
-import { createScript } from './script.ts';
+import { createScript, type ScriptRunner } from './script.ts';
 
 /** The broker's options that concern the cluster view. */
 export interface RedisClusterOptions {
@@ -35,6 +35,11 @@ export interface RedisClusterDeps {
   prefix: string;
   options: RedisClusterOptions;
   commandOptions: () => RedisCommandOptions;
+  /**
+   * Bounds a call by the broker's `commandTimeoutMs` (a refusal with `unavailable`). node-redis's own
+   * `timeout` stops counting once a command is written, so a frozen Redis would hold it for good.
+   */
+  bounded<T>(work: Promise<T>, what: string): Promise<T>;
   onError(error: unknown): void;
 }
 
@@ -66,7 +71,10 @@ export function createRedisCluster(deps: RedisClusterDeps): RedisCluster {
   }
   const p = `${deps.prefix}cluster:`;
   const channel = `${p}control`;
-  const script = (source: string) => createScript(deps.client, source, [p], [], deps.commandOptions);
+  const script = (source: string): ScriptRunner => {
+    const run = createScript(deps.client, source, [p], [], deps.commandOptions);
+    return (args) => deps.bounded(run(args), 'a cluster command');
+  };
   const scripts = {
     takeSeat: script(TAKE_SEAT),
     freeSeats: script(FREE_SEATS),
@@ -77,7 +85,8 @@ export function createRedisCluster(deps: RedisClusterDeps): RedisCluster {
     nodes: script(NODES),
     revoke: script(REVOKE),
   };
-  const command = (args: string[]) => deps.client.sendCommand(args, deps.commandOptions());
+  const command = (args: string[]) =>
+    deps.bounded(deps.client.sendCommand(args, deps.commandOptions()), 'a cluster command');
   const nodes = new Set<RedisClusterNode>();
   let closed = false;
 
