@@ -33,7 +33,18 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('public-key JWTs with inline keys', () => {
-  const algorithms: PublicKeyAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'];
+  const algorithms: PublicKeyAlgorithm[] = [
+    'RS256',
+    'RS384',
+    'RS512',
+    'PS256',
+    'PS384',
+    'PS512',
+    'ES256',
+    'ES384',
+    'ES512',
+    'EdDSA',
+  ];
 
   it.each(algorithms)(
     'verifies %s with the key as a JWK and as a PEM, and gives the principal',

@@ -31,7 +31,14 @@ const AAD = encoder.encode('tidings connect ticket v1');
 
 const refused = (): TidingsError => new TidingsError('unauthorized', 'invalid, used or expired ticket');
 
-/** Seals and opens tickets with AES-GCM under a key derived from a shared secret. */
+/**
+ * Seals and opens tickets with AES-GCM under a key derived from a shared secret.
+ *
+ * WebCrypto directly rather than a JWE from jose: the ticket rides in a URL, so every byte counts (a
+ * compact JWE adds a JSON header, an empty key segment and its tag as separate base64url parts,
+ * about 40 bytes more for the same contents), it never leaves this library (nothing else must read
+ * it), and the one primitive it needs is a single WebCrypto call on every runtime we support.
+ */
 export interface TicketSealer {
   seal(principal: Principal, topics: string[] | undefined, expiresAtMs: number): Promise<string>;
   /** Opens a ticket; throws the `unauthorized` TidingsError when it is forged, malformed or expired. */
