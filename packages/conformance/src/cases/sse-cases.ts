@@ -61,19 +61,24 @@ export function sseCases(h: () => Harness): void {
       expect(byHeader.envelopes().map((e) => e.data)).toEqual([2, 3, 4]);
     });
 
-    spec('sends event: reset with the head for a cursor of another epoch, then live events', async () => {
-      const topic = uniqueTopic();
-      const stream = await openSse(
-        h().route('sse', { topics: topic, cursor: FOREIGN_CURSOR }),
-        await h().auth(),
-      );
-      cleanup(stream.close);
-      const reset = await stream.waitForEvent('reset');
-      expect(JSON.parse(reset.data)).toEqual({ cursor: reset.id });
-      const id = await h().publish(topic, 'after');
-      const [event] = await stream.waitForEnvelopes(1);
-      expect(event).toMatchObject({ id, data: 'after' });
-    });
+    spec(
+      'sends event: reset to the start of this epoch for a cursor of another, then what it retains',
+      async () => {
+        const topic = uniqueTopic();
+        const before = await h().publish(topic, 'before');
+        const stream = await openSse(
+          h().route('sse', { topics: topic, cursor: FOREIGN_CURSOR }),
+          await h().auth(),
+        );
+        cleanup(stream.close);
+        const reset = await stream.waitForEvent('reset');
+        expect(JSON.parse(reset.data)).toEqual({ cursor: reset.id });
+        expect(reset.id).toBe(before.replace(/-\d+$/, '-0'));
+        const id = await h().publish(topic, 'after');
+        const events = await stream.waitForEnvelopes(2);
+        expect(events.map((e) => e.id)).toEqual([before, id]);
+      },
+    );
 
     spec(
       'opens with a comment naming the heartbeat interval and the head the stream starts from',

@@ -240,6 +240,17 @@ export class HubContext implements ConnectionOwner {
     );
   }
 
+  /**
+   * Where a client whose cursor the log cannot answer goes on from. A cursor of another epoch (the
+   * log was flushed, Redis restarted without persistence, a memory broker's process restarted) goes
+   * to the start of the current epoch, so the events the new log holds reach the client rather than
+   * being skipped; a cursor beyond head goes to head.
+   */
+  resetPoint(cursor: EventPosition): BrokerHead {
+    const head = this.broker.head();
+    return cursor.epoch === head.epoch ? head : { epoch: head.epoch, seq: 0 };
+  }
+
   /** Reads the retained events after a position, a broker failure becoming a 503. */
   async readAfter(topics: readonly string[], cursor: EventPosition, route: string): Promise<HistoryResult> {
     try {
@@ -385,7 +396,10 @@ export class HubContext implements ConnectionOwner {
     const result = await this.readAfter(topics, cursor, connection.transport);
     if (connection.closed) return;
     if ('reset' in result) {
-      connection.reset(this.broker.head());
+      const point = this.resetPoint(cursor);
+      connection.reset(point);
+      // A cursor of a lost epoch goes on from the start of the new one: what it retains follows.
+      if (point.seq < this.broker.head().seq) await this.#replay(connection, topics, point, older);
       return;
     }
     if (result.lost) connection.resetTopics(result.lost);

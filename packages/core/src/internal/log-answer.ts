@@ -37,7 +37,8 @@ export async function readLog(
   const transport = route === 'poll' ? 'poll' : 'long-poll';
   if ('reset' in result) {
     ctx.resetSent(transport);
-    return resetAnswer(ctx.head());
+    // A poll has no stream to replay into: the client asks again from the reset point.
+    return resetAnswer(ctx.resetPoint(cursor));
   }
   if (result.lost) ctx.resetSent(transport, result.lost);
   const read: LogRead = { events: result.events };
