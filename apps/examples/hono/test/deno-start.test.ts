@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -20,15 +19,6 @@ afterEach(() => {
   }
   started = undefined;
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The PIDs of `pid`'s children, from /proc. */
 function childrenOf(pid: number): number[] {
@@ -51,23 +41,30 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`);
 describe('pnpm start:deno', () => {
   // Linux: the process tree is read from /proc.
   it('runs the Deno binary itself: a SIGTERM to it drains gracefully and leaves no process behind', async () => {
-    const port = await freePort();
+    // Port 0: Deno binds a port of its own and prints it. (A port probed free beforehand can be
+    // taken by another process before Deno binds it: on a busy CI machine it was, and Deno exited
+    // with AddrInUse.)
     started = spawn('pnpm', ['start:deno'], {
       cwd: EXAMPLE,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1' },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const pnpm = started.pid!;
     pids.push(pnpm);
-    await new Promise<void>((resolve, reject) => {
+    const port = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('Deno did not start within 60 s')), 60_000);
       let output = '';
       started!.stdout!.on('data', (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('tidings Hono example on Deno')) {
+        const listening = /tidings Hono example on Deno: http:\/\/localhost:(\d+)/.exec(output);
+        if (listening) {
           clearTimeout(timer);
-          resolve();
+          resolve(Number(listening[1]));
         }
+      });
+      started!.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`pnpm start:deno exited (${code}) before listening: ${output}`));
       });
     });
     // The process pnpm started is the runtime, not a Node wrapper that would not pass signals on.

@@ -73,7 +73,11 @@ function launch(dir: string, port: number): Promise<ChildProcess> {
     const timer = setTimeout(() => fail(new Error(`postgres did not start: ${output}`)), 20_000);
     const fail = (error: Error) => {
       clearTimeout(timer);
-      if (child.pid) process.kill(child.pid, 'SIGKILL');
+      try {
+        if (child.pid) process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // Already gone: it exited, which is what failed.
+      }
       reject(error);
     };
     const onData = (chunk: Buffer) => {
@@ -150,8 +154,17 @@ export async function startPgServer(): Promise<PgServer> {
     '--no-sync',
   ];
   execFileSync(command!, rest, { stdio: 'pipe' });
-  const port = await freePort();
-  let child: ChildProcess | undefined = await launch(dir, port);
+  // The postmaster is given a port probed free; another process may take it before the postmaster
+  // binds it (seen on a busy CI machine), and then a new port is probed.
+  let port = 0;
+  let child: ChildProcess | undefined;
+  for (let attempt = 1; !child; attempt++) {
+    port = await freePort();
+    child = await launch(dir, port).catch((error: unknown) => {
+      if (attempt === 5) throw error;
+      return undefined;
+    });
+  }
   const halt = async (signal: NodeJS.Signals) => {
     if (!child) return;
     const current = child;

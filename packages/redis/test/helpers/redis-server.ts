@@ -80,10 +80,19 @@ function exited(child: ChildProcess): Promise<void> {
  * (then every write is fsynced before Redis answers, so a crash loses nothing that was accepted).
  */
 export async function startRedisServer(options: { appendOnly?: boolean } = {}): Promise<RedisServer> {
-  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tidings-redis-'));
   const appendOnly = options.appendOnly ?? false;
-  let child: ChildProcess | undefined = await launch(port, dir, appendOnly);
+  // redis-server cannot take port 0, so a port is probed first; another process may take it before
+  // redis-server binds it (seen on a busy CI machine), and then a new port is probed.
+  let port = 0;
+  let child: ChildProcess | undefined;
+  for (let attempt = 1; !child; attempt++) {
+    port = await freePort();
+    child = await launch(port, dir, appendOnly).catch((error: unknown) => {
+      if (attempt === 5) throw error;
+      return undefined;
+    });
+  }
   const kill = async () => {
     if (!child) return;
     const current = child;
