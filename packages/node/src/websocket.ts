@@ -72,8 +72,11 @@ function refuse(socket: Duplex, answer: HubAnswer): void {
   else socket.destroy();
 }
 
-function notFound(wsPath: string): HubAnswer {
-  const message = `no WebSocket route here; tidings serves WebSockets at ${wsPath}`;
+function notFound(pathname: string, wsPath: string): HubAnswer {
+  // Both paths, so a mount under a prefix the adapter does not know (`app.use('/rt', …)` without
+  // `path: '/rt'`) reads as what it is. The requested one is cut short: it is the client's input.
+  const asked = pathname.length > 200 ? `${pathname.slice(0, 200)}…` : pathname;
+  const message = `no WebSocket route at ${asked}; tidings serves WebSockets at ${wsPath} (its \`path\` + /ws)`;
   return {
     status: 404,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
@@ -104,12 +107,12 @@ export function attachWebSocket(
   const open = new Set<Duplex>();
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', destroyOnError);
-    const pathname = (req.url ?? '/').split('?', 1)[0];
+    const pathname = (req.url ?? '/').split('?', 1)[0] ?? '/';
     if (pathname !== wsPath && pathname !== `${wsPath}/`) {
       const refuseOthers = options.otherPaths
         ? options.otherPaths === 'refuse'
         : server.listenerCount('upgrade') === 1;
-      if (refuseOthers) refuse(socket, notFound(wsPath));
+      if (refuseOthers) refuse(socket, notFound(pathname, wsPath));
       return;
     }
     void handle(req, socket, head);

@@ -103,7 +103,9 @@ export function mountMismatchCases(h: () => Harness): void {
         }
         expect(refused, 'the upgrade must not succeed').toBeDefined();
         expect([404, 500]).toContain(refused!.status);
+        // Both the path asked for and the one tidings serves.
         expect(refused!.body).toContain('/realtime');
+        expect(refused!.body).toContain('/rt');
       },
     );
 
