@@ -1,23 +1,4 @@
-import { defineConformanceSuite, toHubOptions } from '@tidings/conformance';
-import { createHub } from '@tidings/core';
-import { Hono } from 'hono';
-import { mountForConformance } from './fixtures/conformance-app.ts';
-import { listenHonoNode } from './support/node-server.ts';
+import { defineConformanceSuite } from '@tidings/conformance';
+import { honoNodeTarget } from './support/node-target.ts';
 
-defineConformanceSuite({
-  name: 'hono (node, @tidings/hono/node)',
-  capabilities: { protocolPing: true, clientAddress: true, mounts: ['root', 'prefixed', 'mismatch'] },
-  async start(config) {
-    const hub = createHub(toHubOptions(config));
-    const running = await listenHonoNode(hub, new Hono(), {}, (app, realtime) =>
-      mountForConformance(app, config, realtime),
-    );
-    return {
-      url: `${running.origin}/realtime`,
-      publish: (topic, data, event) => hub.publish(topic, data, event === undefined ? undefined : { event }),
-      stats: async () => hub.stats(),
-      shutdown: () => hub.close(),
-      close: () => running.close(),
-    };
-  },
-});
+defineConformanceSuite(honoNodeTarget);

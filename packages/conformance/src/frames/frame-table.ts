@@ -73,6 +73,8 @@ export function renderTable(
     'and workerd. tidings is not an echo server, so a case\'s "echo" is the protocol\'s answer: `pong`',
     'for `{"type":"ping"}`, the event for a `publish` to the socket\'s own topic, an `error` frame for',
     'a binary or malformed message. Groups 9 and 10 are adapted to `maxMessageBytes` (64 KiB here).',
+    'The Node column is checked four times, each run held to it: the bare bridge (`serve`), Express,',
+    'Koa and Hono on Node.',
     '',
     '- **pass**: what RFC 6455 (and Autobahn) expects; "non-strict" where Autobahn says so.',
     '- **runtime accepts / drops the connection / closes with … / echoes the close code**: RFC 6455',
