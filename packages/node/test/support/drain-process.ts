@@ -7,8 +7,16 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/drain-server.ts', import.meta
 export interface DrainProcess {
   child: ChildProcess;
   url: string;
-  /** Sends SIGTERM; resolves with the ms from the signal to the process's exit, and its exit code. */
-  terminate(): Promise<{ exitMs: number; code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Sends SIGTERM; resolves with the ms from the signal to the process's exit as this side saw it
+   * (`exitMs`), the same as the process itself measured it (`ownExitMs`), and its exit code.
+   */
+  terminate(): Promise<{
+    exitMs: number;
+    ownExitMs: number;
+    code: number | null;
+    signal: NodeJS.Signals | null;
+  }>;
   /** Kills it (SIGKILL) by PID if it is still running. */
   kill(): void;
 }
@@ -18,8 +26,9 @@ export function startDrainProcess(hubOptions: Record<string, unknown>): Promise<
   const child = spawn(process.execPath, ['--conditions=source', FIXTURE, JSON.stringify(hubOptions)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // 'close', not 'exit': it comes once stdout has been read to its end, the exit report included.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   return new Promise((resolve, reject) => {
     let output = '';
@@ -43,7 +52,10 @@ export function startDrainProcess(hubOptions: Record<string, unknown>): Promise<
           const sent = performance.now();
           child.kill('SIGTERM');
           const { code, signal } = await exited;
-          return { exitMs: performance.now() - sent, code, signal };
+          const exitMs = performance.now() - sent;
+          const own = /"exitAfterMs":(\d+)/.exec(output);
+          if (!own) throw new Error(`the drain server did not report its exit: ${output}`);
+          return { exitMs, ownExitMs: Number(own[1]), code, signal };
         },
         kill() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
