@@ -3,7 +3,7 @@
  * put between real clients and a real server, a server-side connection cutter (Node), a TCP fault
  * proxy for the services behind the server (Redis, PostgreSQL; Node), a test hub on
  * a manual clock, and a recorder that checks a client saw every event once, in order, or a reset.
- * Works with vitest, jest and node:test alike.
+ * It imports no test framework; its own tests run it under vitest and node:test.
  */
 
 export {
@@ -23,6 +23,7 @@ export {
   FAULT_PROXY_DEFAULTS,
   type FaultProxy,
   type FaultProxyOptions,
+  type ProxyPath,
   type ProxyRoute,
   type StatusFault,
   type StatusOptions,

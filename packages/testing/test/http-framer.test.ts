@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   HttpFramer,
   type Piece,
+  pathOf,
   requestFraming,
   responseFraming,
   routeOf,
@@ -111,10 +112,18 @@ describe('HttpFramer', () => {
   });
 
   it('reads routes, upgrades and closes from heads', () => {
-    expect(routeOf('/realtime/sse?topics=a,b')).toBe('sse');
-    expect(routeOf('/a/b/long-poll')).toBe('long-poll');
-    expect(routeOf('http://h/realtime/ws?x=/y')).toBe('ws');
-    expect(routeOf('/realtime/')).toBe('');
+    expect(pathOf('/realtime/sse?topics=a,b')).toBe('/realtime/sse');
+    expect(pathOf('http://h/realtime/ws?x=/y')).toBe('/realtime/ws');
+    expect(pathOf('/realtime/poll#x')).toBe('/realtime/poll');
+    expect(pathOf('*')).toBe('');
+    // A route is named only under the hub's path; anything else keeps its whole path.
+    expect(routeOf('/realtime/sse', '/realtime')).toBe('sse');
+    expect(routeOf('/realtime/long-poll', '/realtime')).toBe('long-poll');
+    expect(routeOf('/api/x/poll', '/realtime')).toBe('/api/x/poll');
+    expect(routeOf('/realtime/a/poll', '/realtime')).toBe('/realtime/a/poll');
+    expect(routeOf('/realtime/', '/realtime')).toBe('/realtime/');
+    expect(routeOf('/realtimepoll', '/realtime')).toBe('/realtimepoll');
+    expect(routeOf('/poll', '')).toBe('poll');
     const head = (text: string) => {
       let found: Parameters<typeof wantsTunnel>[0] | undefined;
       new HttpFramer('request', (h) => {

@@ -94,7 +94,7 @@ function hooksOf(hub: Hub<never>): HubAdapterHooks {
 
 /**
  * Creates a test hub: an in-memory hub on a manual clock, with its event log, subscriber counts
- * and forced restarts. No test framework is imported; it works with vitest, jest and node:test.
+ * and forced restarts. No test framework is imported (tested under vitest and node:test).
  *
  * @example
  * const hub = createTestHub();

@@ -5,10 +5,13 @@ import { STATUS_FAULTS, type StatusFault } from './local-answer.ts';
 
 export type { StatusFault } from './local-answer.ts';
 
-/** The tidings routes `status()` can target: the last segment of a request's path. */
-export type ProxyRoute = 'poll' | 'long-poll' | 'sse' | 'publish' | 'ws';
+/** The tidings routes `status()` can target by name: `{path}/<route>`, `path` being the proxy's option. */
+export type ProxyRoute = 'poll' | 'long-poll' | 'sse' | 'publish' | 'ws' | 'ready';
 
-const ROUTES: readonly ProxyRoute[] = ['poll', 'long-poll', 'sse', 'publish', 'ws'];
+const ROUTES: readonly ProxyRoute[] = ['poll', 'long-poll', 'sse', 'publish', 'ws', 'ready'];
+
+/** A path on the server, matched exactly (query aside): `'/api/export'`. */
+export type ProxyPath = `/${string}`;
 
 /** Options of `createFaultProxy`. */
 export interface FaultProxyOptions {
@@ -19,6 +22,13 @@ export interface FaultProxyOptions {
    * Required.
    */
   target: string | URL;
+  /**
+   * Where the hub's routes live on the server, as requests carry it (the proxy rewrites no path,
+   * so it is the same path on both sides): `status('poll', …)` answers `{path}/poll` and nothing
+   * else, so an app route such as `/api/x/poll` passes untouched. Default: the target's path when it
+   * has one (`serve()`'s URL ends in the hub's path), else `/realtime`, tidings' own default.
+   */
+  path?: string;
 }
 
 /** Options of `proxy.buffer()`. */
@@ -40,7 +50,13 @@ export interface StatusOptions {
 }
 
 /** The defaults of the fault options. */
-export const FAULT_PROXY_DEFAULTS: { readonly bufferBytes: 4096; readonly statusDelayMs: 0 } = {
+export const FAULT_PROXY_DEFAULTS: {
+  readonly path: '/realtime';
+  readonly bufferBytes: 4096;
+  readonly statusDelayMs: 0;
+} = {
+  /** The hub's path when neither the `path` option nor the target's URL gives one. */
+  path: '/realtime',
   bufferBytes: 4096,
   statusDelayMs: 0,
 };
@@ -56,6 +72,8 @@ export interface FaultProxy {
   readonly url: string;
   /** The port the proxy listens on. */
   readonly port: number;
+  /** The hub's path on the server, which `status()` route names are under: `/realtime`, `''` at the root. */
+  readonly path: string;
   /**
    * Resets every open connection, client side and server side (a TCP RST each, `ECONNRESET` for
    * both), including blackholed ones. New connections are accepted as usual. Returns how many
@@ -85,12 +103,14 @@ export interface FaultProxy {
    */
   refuseUpgrades(status: number): () => void;
   /**
-   * Answers requests whose path ends in `/<route>` itself, on any connection, kept-alive ones
-   * included: `503` plain text, `504` an HTML gateway-timeout page (after `delayMs`, see
-   * StatusOptions), `'403-html'` an HTML "Access Denied" page like a corporate filter's. The request
-   * never reaches the server. One rule per route; a later call replaces it.
+   * Answers requests for one tidings route itself, on any connection, kept-alive ones included:
+   * `503` plain text, `504` an HTML gateway-timeout page (after `delayMs`, see StatusOptions),
+   * `'403-html'` an HTML "Access Denied" page like a corporate filter's. The request never reaches
+   * the server. `route` is a route name, matching exactly `{path}/<route>` (the proxy's `path`
+   * option), or a whole path starting with `/`, matched exactly; the query is ignored. One rule per
+   * path; a later call replaces it.
    */
-  status(route: ProxyRoute, kind: StatusFault, options?: StatusOptions): () => void;
+  status(route: ProxyRoute | ProxyPath, kind: StatusFault, options?: StatusOptions): () => void;
   /** Holds every byte both ways without closing anything, like a server stopped with SIGSTOP. */
   pause(): void;
   /** Releases what `pause()` held, in order. */
@@ -116,6 +136,7 @@ export interface FaultProxy {
  */
 export async function createFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = parseTarget(options?.target);
+  const hubPath = parsePath(options.path, target.path);
   const faults: FaultState = {
     latencyMs: 0,
     paused: false,
@@ -132,6 +153,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       return counters;
     },
     target,
+    hubPath,
     done: (link) => links.delete(link),
   };
   const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
@@ -172,6 +194,7 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
   return {
     url: `http://127.0.0.1:${port}${target.path}`,
     port,
+    path: hubPath,
     cut() {
       let reset = 0;
       for (const link of [...links]) if (link.cut()) reset++;
@@ -210,15 +233,20 @@ export async function createFaultProxy(options: FaultProxyOptions): Promise<Faul
       });
     },
     status(route, kind, statusOptions = {}) {
-      if (!ROUTES.includes(route)) throw new TypeError(`status route must be one of ${ROUTES.join(', ')}`);
+      let path: string;
+      if (ROUTES.includes(route as ProxyRoute)) path = `${hubPath}/${route}`;
+      else if (typeof route === 'string' && /^\/[^?#\s]*$/.test(route)) path = route;
+      else {
+        throw new TypeError(`status route must be one of ${ROUTES.join(', ')}, or a path starting with /`);
+      }
       if (!STATUS_FAULTS.includes(kind))
         throw new TypeError(`status kind must be one of 503, 504, '403-html'`);
       const delayMs = statusOptions.delayMs ?? FAULT_PROXY_DEFAULTS.statusDelayMs;
       if (!(delayMs >= 0 && delayMs < Infinity)) throw new TypeError('status delayMs must be a number ≥ 0');
       const rule = { kind, delayMs };
-      faults.status.set(route, rule);
+      faults.status.set(path, rule);
       return () => {
-        if (faults.status.get(route) === rule) faults.status.delete(route);
+        if (faults.status.get(path) === rule) faults.status.delete(path);
       };
     },
     pause() {
@@ -262,4 +290,13 @@ function parseTarget(target: string | URL | undefined): { host: string; port: nu
     port: Number(url.port || 80),
     path: url.pathname.replace(/\/+$/, ''),
   };
+}
+
+/** The hub's path, without a trailing slash (`''` at the root). */
+function parsePath(path: string | undefined, targetPath: string): string {
+  if (path === undefined) return targetPath || FAULT_PROXY_DEFAULTS.path;
+  if (typeof path !== 'string' || !/^\/[^?#\s]*$/.test(path)) {
+    throw new TypeError("path must be a path starting with /, such as '/realtime'");
+  }
+  return path.replace(/\/+$/, '');
 }

@@ -17,7 +17,10 @@ export interface FaultProxyStats {
   requests: {
     /** HTTP requests the proxy read from clients, answered by the server or by the proxy. */
     total: number;
-    /** The same by route, the last segment of the path: `{ sse: 2, poll: 5 }`. */
+    /**
+     * The same by route: a route's name for `{path}/<route>` (the proxy's `path`), the whole path
+     * for any other request: `{ sse: 2, poll: 5, '/api/x/poll': 1 }`.
+     */
     byRoute: Record<string, number>;
   };
   upgrades: {

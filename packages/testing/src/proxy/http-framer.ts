@@ -257,8 +257,8 @@ function contentLength(head: MessageHead): number | undefined | null {
   return Number(only);
 }
 
-/** The last segment of a request target's path: `sse` for `/realtime/sse?topics=a`. */
-export function routeOf(target: string): string {
+/** A request target's path, without its query: `/realtime/sse` for `/realtime/sse?topics=a`. */
+export function pathOf(target: string): string {
   let path = target;
   if (!path.startsWith('/')) {
     try {
@@ -268,8 +268,18 @@ export function routeOf(target: string): string {
     }
   }
   const end = path.search(/[?#]/);
-  if (end >= 0) path = path.slice(0, end);
-  return path.slice(path.lastIndexOf('/') + 1);
+  return end >= 0 ? path.slice(0, end) : path;
+}
+
+/**
+ * How a request is named in the stats: the route's name for `{hubPath}/<name>` (`sse` for
+ * `/realtime/sse`), the whole path for anything else (`/api/x/poll`, `/realtime/`).
+ */
+export function routeOf(path: string, hubPath: string): string {
+  const prefix = `${hubPath}/`;
+  if (!path.startsWith(prefix)) return path;
+  const name = path.slice(prefix.length);
+  return name !== '' && !name.includes('/') ? name : path;
 }
 
 /** True when a request asks to switch protocols (a WebSocket handshake) or to open a CONNECT tunnel. */

@@ -6,6 +6,7 @@ import {
   HttpFramer,
   type MessageHead,
   type Piece,
+  pathOf,
   requestFraming,
   routeOf,
   wantsClose,
@@ -22,6 +23,7 @@ export interface FaultState extends WireConditions {
   /** Bytes to hold per response body before releasing them; 0 when off, Infinity until the response ends. */
   bufferBytes: number;
   refuseUpgrades: number | undefined;
+  /** `status()` rules by the exact path they answer: `/realtime/sse`. */
   status: Map<string, { kind: StatusFault; delayMs: number }>;
 }
 
@@ -30,6 +32,8 @@ export interface LinkContext {
   readonly faults: FaultState;
   readonly stats: FaultProxyStats;
   readonly target: { host: string; port: number };
+  /** The hub's path on the server (`/realtime`), which route names are under. */
+  readonly hubPath: string;
   /** Called once when both sockets are gone. */
   done(link: Link): void;
 }
@@ -241,14 +245,15 @@ export class Link {
 
   #onRequest(head: MessageHead): void {
     const { stats, faults } = this.#ctx;
-    const route = routeOf(head.target);
+    const path = pathOf(head.target);
+    const route = routeOf(path, this.#ctx.hubPath);
     stats.requests.total++;
     stats.requests.byRoute[route] = (stats.requests.byRoute[route] ?? 0) + 1;
     const tunnel = wantsTunnel(head);
     const upgrade = tunnel && head.method !== 'CONNECT';
     if (upgrade) stats.upgrades.requested++;
     const framing = this.#requestFraming;
-    const rule = faults.status.get(route);
+    const rule = faults.status.get(path);
     // A request whose body length is unreadable cannot be skipped safely, so it always goes through.
     if (framing && (rule || (upgrade && faults.refuseUpgrades !== undefined))) {
       // After a final answer to `Expect: 100-continue` the client may or may not send the body; closing settles it.
