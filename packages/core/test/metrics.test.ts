@@ -1,6 +1,7 @@
 import { metrics as otel } from '@opentelemetry/api';
 import { type DataPoint, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Broker } from '../src/broker-api.ts';
 import { createMemoryBroker, type HubMeter } from '../src/index.ts';
 import { call, flush, makeHub, openWs } from './support/harness.ts';
 import { readSse } from './support/sse-reader.ts';
@@ -84,6 +85,39 @@ describe('metrics through an OpenTelemetry meter', () => {
     expect(pointValue(again.get('tidings_subscriptions'), { node })).toBe(3);
     expect(pointValue(again.get('tidings_topics'), { node })).toBe(3);
     live.handlers!.closed();
+  });
+
+  it('counts the broker calls that failed (tidings_broker_errors), and only those', async () => {
+    const { meter, scrape } = meterWithReader();
+    const inner = createMemoryBroker();
+    let down = false;
+    const broker: Broker = {
+      ...inner,
+      publish: (input) => (down ? Promise.reject(new Error('broker down')) : inner.publish(input)),
+    };
+    const reported: unknown[] = [];
+    const hub = makeHub({
+      anonymous: true,
+      authorize: () => true,
+      meter,
+      broker,
+      onError: (_error, info) => reported.push(info),
+    });
+    const node = hub.nodeId;
+    await hub.publish('a', 1);
+    expect(pointValue((await scrape()).get('tidings_broker_errors'), { node })).toBe(0);
+
+    down = true;
+    await expect(hub.publish('a', 2)).rejects.toMatchObject({ code: 'unavailable' });
+    const refused = await call(hub, 'publish', { method: 'POST', body: '{"topic":"a","data":3}' });
+    expect(refused.status).toBe(503);
+    down = false;
+    await hub.publish('a', 4);
+
+    const m = await scrape();
+    expect(pointValue(m.get('tidings_broker_errors'), { node })).toBe(2);
+    expect(pointValue(m.get('tidings_published'), { node })).toBe(2);
+    expect(reported).toEqual([{ stage: 'broker' }, { stage: 'broker', route: 'publish' }]);
   });
 
   it('labels each hub of one process by its node', async () => {

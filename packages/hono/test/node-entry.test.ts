@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, upgradeWebSocket } from '@hono/node-server';
 import { createHub, type Hub, type HubOptions } from '@tidings/core';
 import { Hono } from 'hono';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { tidings as tidingsGeneric } from '../src/index.ts';
 import { tidings } from '../src/node.ts';
@@ -87,6 +87,54 @@ describe('@tidings/hono/node', () => {
     const reader = response.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^retry: \d+\n/);
     await reader.cancel();
+  });
+
+  it('answers HEAD with the head a GET would get, and nothing logs ERR_HTTP_HEADERS_SENT', async () => {
+    const hub = hubWith({ anonymous: true });
+    const running = await listenHonoNode(hub);
+    closers.push(() => running.close());
+    // @hono/node-server's request listener returns a promise that settles once it is done with the
+    // request, its error handling and logging included: wait for those, not for a timer.
+    type Listener = (...args: unknown[]) => Promise<unknown>;
+    const [listener] = running.server.listeners('request') as Listener[];
+    const handled: Promise<unknown>[] = [];
+    running.server.removeAllListeners('request');
+    running.server.on('request', (req, res) => handled.push(listener!(req, res)));
+
+    const logged: string[] = [];
+    const describeArg = (arg: unknown) =>
+      arg instanceof Error ? `${arg.stack} ${(arg as NodeJS.ErrnoException).code}` : String(arg);
+    const onWarning = (warning: Error) => logged.push(`warning: ${describeArg(warning)}`);
+    process.on('warning', onWarning);
+    const consoleError = vi
+      .spyOn(console, 'error')
+      .mockImplementation((...args) => logged.push(`console.error: ${args.map(describeArg).join(' ')}`));
+    const stderr = vi.spyOn(process.stderr, 'write');
+    const heads: Record<string, { status: number; type: string | null; body: string }> = {};
+    try {
+      for (const route of ['sse', 'long-poll', 'poll']) {
+        const res = await fetch(`${running.origin}/realtime/${route}?topics=a`, { method: 'HEAD' });
+        heads[route] = { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
+        if (route === 'sse') expect(res.headers.get('cache-control')).toContain('no-cache');
+      }
+      await Promise.all(handled);
+    } finally {
+      process.off('warning', onWarning);
+      consoleError.mockRestore();
+      stderr.mockRestore();
+    }
+    for (const [chunk] of stderr.mock.calls) logged.push(`stderr: ${String(chunk)}`);
+
+    expect(heads).toEqual({
+      sse: { status: 200, type: 'text/event-stream; charset=utf-8', body: '' },
+      'long-poll': { status: 200, type: 'application/json; charset=utf-8', body: '' },
+      poll: { status: 200, type: 'application/json; charset=utf-8', body: '' },
+    });
+    // Every request was finished by the server (a HEAD holds no stream open), and none logged.
+    expect(handled).toHaveLength(3);
+    expect(hub.stats().connections).toMatchObject({ sse: 0, longPoll: 0 });
+    expect(logged.join('\n')).not.toContain('ERR_HTTP_HEADERS_SENT');
+    expect(logged).toEqual([]);
   });
 
   it('applies one clientAddress to requests and to upgrades through attach()', async () => {

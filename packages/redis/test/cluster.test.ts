@@ -1,9 +1,11 @@
+import type { NodeInfo } from '@tidings/core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   type ClusterTestNode,
   connectSse,
   connectWs,
   deleteClusterKeys,
+  redisTimeMs,
   type SseClient,
   startNode,
   type WsClient,
@@ -16,8 +18,14 @@ import { sleep, waitFor } from './helpers/wait-for.ts';
 // one cluster. Bounds are asserted generously (a busy 2-core machine), never as speed.
 const redis = useSharedRedis();
 const HEARTBEAT_MS = 200;
-// Documented: a node that stops is reaped within 4 heartbeats. The test allows far more.
+// Documented (docs/operating.md, "Liveness on Redis"): a node is dead 3 heartbeats after its last
+// one and reaped by a survivor's next heartbeat, so it drops out within 4 heartbeats of dying.
+const DEAD_AFTER_MS = 3 * HEARTBEAT_MS;
 const REAP_BOUND_MS = 4 * HEARTBEAT_MS;
+// What the bound leaves out, on a busy 2-core machine: survivors' heartbeat timers firing late, the
+// reaping script, the leave going through pub/sub and a WebSocket, and the test's 10 ms polling.
+// One more heartbeat covers it; a reap that needed a fifth heartbeat would not fit.
+const SCHEDULING_MARGIN_MS = HEARTBEAT_MS;
 const prefixes: string[] = [];
 const nodes: ClusterTestNode[] = [];
 const clients: (WsClient | SseClient)[] = [];
@@ -172,17 +180,32 @@ describe('presence across nodes', () => {
     const sharedElsewhere = ws(b.url, 'topics=room-3&user=shared');
     await Promise.all([watchA.opened, watchB.opened, victim.opened, shared.opened, sharedElsewhere.opened]);
     await waitFor(() => watchA.presence().includes('join:victim'), 'the victim’s join');
-    expect((await a.hub.nodes()).length).toBe(3);
+    const isChild = (n: NodeInfo) => n.id !== a.hub.nodeId && n.id !== b.hub.nodeId;
+    const before = await a.hub.nodes();
+    expect(before).toHaveLength(3);
 
     const killedAt = Date.now();
     await child.kill();
-    // The bound is 4 heartbeats; a busy machine gets 15 s.
+    // The child's last heartbeat, on Redis's clock: read once it is dead (or, should it already be
+    // reaped, the one before the kill). It must not be reaped until 3 heartbeats after it.
+    const lastSeenAt = ((await a.hub.nodes()).find(isChild) ?? before.find(isChild)!).seenAt;
+    // Waits far past the bound, so that a slow reap fails on the assertion below, with its time.
     await waitFor(
       () => watchA.presence().includes('leave:victim'),
       'the victim’s leave after the kill',
       15_000,
     );
     const tookMs = Date.now() - killedAt;
+    const redisNowMs = await redisTimeMs(redis.url());
+    // Upper: within the documented 4 heartbeats of the kill, plus the stated scheduling margin.
+    expect(tookMs, `leave ${tookMs} ms after the kill`).toBeLessThanOrEqual(
+      REAP_BOUND_MS + SCHEDULING_MARGIN_MS,
+    );
+    // Lower: not dropped before it missed its beats. When the leave had arrived, Redis's clock had
+    // passed the child's expiry (its last heartbeat + 3 heartbeats), so it was not reaped earlier.
+    expect(redisNowMs - lastSeenAt, 'Redis time from its last heartbeat to the leave').toBeGreaterThanOrEqual(
+      DEAD_AFTER_MS,
+    );
     await sleep(4 * HEARTBEAT_MS);
     expect(watchA.presence().filter((p) => p === 'leave:victim')).toHaveLength(1);
     expect(watchB.presence().filter((p) => p === 'leave:victim')).toHaveLength(1);
@@ -191,8 +214,6 @@ describe('presence across nodes', () => {
     const present = await b.hub.presence('room-3');
     expect(present.users).toEqual(['shared', 'watcher-a', 'watcher-b']);
     expect((await b.hub.nodes()).map((n) => n.id).sort()).toEqual([a.hub.nodeId, b.hub.nodeId].sort());
-    // Reported, not asserted as a speed: the bound is the feature, the margin is the machine's.
-    console.log(`SIGKILLed node reaped after ${tookMs} ms (bound ${REAP_BOUND_MS} ms + scheduling)`);
   }, 30_000);
 });
 

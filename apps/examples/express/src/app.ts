@@ -11,6 +11,7 @@ import {
 import { type TidingsMiddleware, tidings } from '@tidings/express';
 import express, { type Express } from 'express';
 import { type AccessLog, accessLogMiddleware } from './access-log.ts';
+import { jsonErrors } from './json-errors.ts';
 import { createLab, type Lab } from './lab/create-lab.ts';
 import type { LabEvent } from './lab/lab-publisher.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -94,8 +95,10 @@ export function buildApp(options: AppOptions): BuiltApp {
   const app = express();
   app.disable('x-powered-by');
   if (options.accessLog) app.use(accessLogMiddleware(options.accessLog));
-  // A global JSON parser, as most apps have: tidings' POST /realtime/publish works behind it.
-  app.use(express.json({ limit: '16kb' }));
+  // The JSON parser serves the app's own routes, all under /api. Not global: a body it refuses
+  // (not JSON, over its limit) would fail in front of POST /realtime/publish, which reads and checks
+  // its body itself and answers its own JSON errors (`bad_request`, `payload_too_large`).
+  app.use('/api', express.json({ limit: '16kb' }));
 
   // The cursor is read before the notes: a note published in between is in both, and the page
   // skips it by id; reading it after could lose one. The page subscribes from this cursor.
@@ -150,5 +153,7 @@ export function buildApp(options: AppOptions): BuiltApp {
   app.use(express.static(PUBLIC_DIR));
   app.get('/plain.js', (_req, res) => res.sendFile('app.js', { root: PLAIN_DIR }));
   app.get('/plain.css', (_req, res) => res.sendFile('style.css', { root: PLAIN_DIR }));
+  // Last: the errors of the routes above (a body `express.json()` refused, say) answered as JSON.
+  app.use(jsonErrors());
   return { app, hub, realtime, lab, metrics };
 }

@@ -187,6 +187,44 @@ describe('example-express', () => {
     expect(running.hub.stats().published).toBe(published);
   });
 
+  it('answers a body that is not JSON, or too large, with a JSON error: tidings its own, the app its own', async () => {
+    const { token } = await demoToken();
+    const post = async (path: string, body: string) => {
+      const res = await fetch(`${running.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+      });
+      // JSON, never Express's HTML error page (which would also show a stack trace).
+      expect(res.headers.get('content-type'), `${path} ${res.status}`).toMatch(/^application\/json/);
+      return { status: res.status, body: await res.json() };
+    };
+    const published = running.hub.stats().published;
+
+    // tidings reads and checks the body of POST /realtime/publish itself (docs/protocol.md, error codes).
+    const garbage = await post('/realtime/publish', '{"topic": "chat", "data": ');
+    expect(garbage.status).toBe(400);
+    expect(garbage.body.error.code).toBe('bad_request');
+    const huge = JSON.stringify({ topic: 'chat', data: { from: 'me', text: 'x'.repeat(70_000) } });
+    const tooLarge = await post('/realtime/publish', huge);
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body.error.code).toBe('payload_too_large');
+    // Its limit is the hub's (`maxMessageBytes`, 64 KiB), not that of the app's own JSON parser (16 KiB).
+    const big = JSON.stringify({ topic: 'chat', data: { from: 'me', text: 'x'.repeat(20_000) } });
+    expect((await post('/realtime/publish', big)).status).toBe(202);
+    expect(running.hub.stats().published).toBe(published + 1);
+
+    // The app's routes: express.json() refuses, the app's error handler answers `{"error": "…"}`.
+    for (const path of ['/api/notes', '/api/lab/rate']) {
+      const notJson = await post(path, '{text: oops');
+      expect(notJson.status).toBe(400);
+      expect(notJson.body).toEqual({ error: expect.any(String) });
+    }
+    const overLimit = await post('/api/notes', JSON.stringify({ text: 'x'.repeat(20_000) }));
+    expect(overLimit).toEqual({ status: 413, body: { error: 'request entity too large' } });
+    expect(running.hub.stats().published).toBe(published + 1);
+  });
+
   it('lets tokens with a role publish on chat, and nobody publish on notes from a client', async () => {
     const { token } = await demoToken();
     const bearer = { headers: { authorization: `Bearer ${token}` } };

@@ -110,6 +110,25 @@ describe('an existing express-session login authenticates subscriptions', () => 
   });
 });
 
+describe('a body that is not JSON', () => {
+  it('gets a JSON 400: from tidings at /realtime/publish, from the app at its own routes', async () => {
+    const cookie = await login('dan');
+    const post = async (path: string) => {
+      const res = await fetch(`${running.url}${path}`, {
+        method: 'POST',
+        headers: { cookie, origin: running.url, 'content-type': 'application/json' },
+        body: '{"name": ',
+      });
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('content-type'), path).toMatch(/^application\/json/);
+      return res.json();
+    };
+    expect((await post('/realtime/publish')).error.code).toBe('bad_request');
+    expect(await post('/login')).toEqual({ error: expect.any(String) });
+    expect(await post('/api/notes')).toEqual({ error: expect.any(String) });
+  });
+});
+
 describe('GET /api/realtime-ticket', () => {
   it('mints a ticket for the session user only; it opens an EventSource without the cookie, once', async () => {
     expect((await fetch(`${running.url}/api/realtime-ticket`)).status).toBe(401);

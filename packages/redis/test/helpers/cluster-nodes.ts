@@ -52,6 +52,18 @@ export async function deleteClusterKeys(url: string, prefix: string): Promise<vo
   admin.destroy();
 }
 
+/** Redis's clock (TIME) in ms, the clock the cluster view's heartbeats and expiries are on. */
+export async function redisTimeMs(url: string): Promise<number> {
+  const admin = createClient({ url });
+  await admin.connect();
+  try {
+    const [seconds, micros] = (await admin.sendCommand(['TIME'])) as [string, string];
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  } finally {
+    admin.destroy();
+  }
+}
+
 /** A WebSocket client that keeps every message and how it closed. */
 export interface WsClient {
   readonly messages: Record<string, unknown>[];

@@ -5,6 +5,7 @@ import { tidings } from '@tidings/express';
 import express, { type Express } from 'express';
 import session from 'express-session';
 import { type AccessLog, accessLogMiddleware, logUpgrade } from '../access-log.ts';
+import { jsonErrors } from '../json-errors.ts';
 import { createSessionReader } from './session-user.ts';
 
 /** Options of `listenSessionApp`. */
@@ -62,7 +63,9 @@ export async function listenSessionApp(options: SessionAppOptions): Promise<Runn
   const app = express();
   app.disable('x-powered-by');
   if (options.accessLog) app.use(accessLogMiddleware(options.accessLog));
-  app.use(express.json({ limit: '4kb' }));
+  // For the app's routes only: a body it refused would fail in front of POST /realtime/publish,
+  // which checks its body itself and answers its own JSON errors.
+  app.use(['/login', '/api'], express.json({ limit: '4kb' }));
   app.use(
     session({
       name: COOKIE,
@@ -112,6 +115,7 @@ export async function listenSessionApp(options: SessionAppOptions): Promise<Runn
   });
 
   app.use('/realtime', realtime);
+  app.use(jsonErrors());
   server.on('request', app);
   const ws = realtime.attach(server);
   const { accessLog } = options;
