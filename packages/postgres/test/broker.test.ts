@@ -1,3 +1,4 @@
+import { createHub } from '@tidings/core';
 import type { BrokerHead, EventRecord } from '@tidings/core/broker';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -177,5 +178,66 @@ describe('retention per topic', () => {
     expect(seen[1]).toEqual({ reset: { epoch: 'newepoch', seq: 0 } });
     expect(seqs(seen.slice(2))).toEqual([1, 2]);
     expect(await a.readAfter(['t'], old, 1)).toEqual({ reset: true });
+  });
+});
+
+describe('a restore from a backup', () => {
+  it('takes the sequence back below what nodes delivered: a new epoch, every node and cursor reset, no silent loss', async () => {
+    const schema = newSchema();
+    const pool = newPool();
+    const a = await broker(schema, { pool });
+    const b = await broker(schema);
+    const seenB: ({ id: string; data: string } | { reset: BrokerHead })[] = [];
+    b.subscribe({
+      event: (r: EventRecord) => seenB.push({ id: r.id, data: r.data }),
+      reset: (head) => seenB.push({ reset: head }),
+    });
+    for (let i = 1; i <= 5; i++) await publish(a, 't', `old ${i}`);
+    await waitFor(() => seenB.length === 5, 'node B to deliver five events');
+    const old = b.head();
+    expect(old.seq).toBe(5);
+    // The database as a backup taken at seq 2 left it: rows 3 to 5 and their seqs gone, the epoch
+    // the same. Nodes and clients still hold cursors up to <epoch>-5.
+    await pool.query(`BEGIN;
+DELETE FROM ${schema}.events WHERE seq > 2;
+SELECT setval('${schema}.events_seq_seq', 2);
+COMMIT;`);
+    // What wakes the nodes after a restore (a reconnect, any notification).
+    await pool.query('SELECT pg_notify($1, $2)', [schema, '0']);
+    await waitFor(() => seenB.some((s) => 'reset' in s), 'node B to reset', 3000);
+    const renewed = b.head().epoch;
+    expect(renewed).not.toBe(old.epoch);
+    expect(seenB[5]).toEqual({ reset: { epoch: renewed, seq: 0 } });
+    await waitFor(() => a.head().epoch === renewed, 'node A to adopt the same new epoch');
+
+    // Seqs 3 to 5 are issued again, for other events: under the new epoch, never as the old ids.
+    const fresh = [];
+    for (let i = 3; i <= 5; i++) fresh.push(await publish(a, 't', `new ${i}`));
+    expect(fresh.map((r) => r.id)).toEqual([3, 4, 5].map((seq) => `${renewed}-${seq}`));
+    await waitFor(() => seenB.length === 11, 'node B to deliver the log of the new epoch');
+    expect(seenB.slice(6)).toEqual(
+      ['old 1', 'old 2', 'new 3', 'new 4', 'new 5'].map((data, i) => ({
+        id: `${renewed}-${i + 1}`,
+        data: JSON.stringify(data),
+      })),
+    );
+
+    // A cursor from before the restore, ahead of the table or not, is reset, not resumed.
+    expect(await b.readAfter(['t'], old.epoch, 5)).toEqual({ reset: true });
+    expect(await b.readAfter(['t'], old.epoch, 2)).toEqual({ reset: true });
+    const hub = createHub({ anonymous: true, broker: b });
+    try {
+      const response = await hub.handle(new Request(`http://x/poll?topics=t&cursor=${old.epoch}-5`));
+      expect(response.status).toBe(200);
+      // Reset to the start of the new epoch, from where the client reads the whole new log.
+      expect(await response.json()).toEqual({ events: [], cursor: `${renewed}-0`, reset: true });
+      const next = await hub.handle(new Request(`http://x/poll?topics=t&cursor=${renewed}-0`));
+      const { events } = (await next.json()) as { events: { id: string; data: string }[] };
+      expect(events.map((e) => [e.id, e.data])).toEqual(
+        ['old 1', 'old 2', 'new 3', 'new 4', 'new 5'].map((data, i) => [`${renewed}-${i + 1}`, data]),
+      );
+    } finally {
+      await hub.close();
+    }
   });
 });
