@@ -33,19 +33,25 @@ export type JwtAlgorithm = HmacAlgorithm | PublicKeyAlgorithm;
 
 /** The claim checks every JWT scheme shares. */
 export interface JwtClaimOptions {
-  /** When set, the token's `iss` must equal it (or one of them). Default: not checked. */
+  /** When set, the token's `iss` must equal it (or one of them). Default: not checked. Off: leave it out. */
   issuer?: string | string[];
-  /** When set, the token's `aud` (a string or an array) must contain it (or one of them). Default: not checked. */
+  /**
+   * When set, the token's `aud` (a string or an array) must contain it (or one of them). Default: not
+   * checked. Off: leave it out.
+   */
   audience?: string | string[];
-  /** Clock leeway for `exp` and `nbf`, in ms. Default 5000; 0 allows none. */
+  /** Clock leeway for `exp` and `nbf`, in ms. Default 5000. Off: 0 allows none. */
   leewayMs?: number;
 }
 
 /** Tokens signed with a shared HMAC secret (your own app mints them, e.g. with `signJwt`). */
 export interface JwtSecretOptions extends JwtClaimOptions {
-  /** The shared HMAC secret. At least 32 bytes. */
+  /** The shared HMAC secret, at least 32 bytes. Required. */
   secret: string | Uint8Array;
-  /** Accepted `alg` values. Default `['HS256']`. Public-key algorithms are refused here: a secret is not a public key. */
+  /**
+   * Accepted `alg` values. Default `['HS256']`. Public-key algorithms are refused here: a secret is
+   * not a public key. Cannot be turned off: a token's `alg` is always checked (`none` never passes).
+   */
   algorithms?: HmacAlgorithm[];
 }
 
@@ -60,9 +66,15 @@ export type JwtPublicKey =
 
 /** Tokens signed with private keys whose public halves you list (a fixed set, rotated by redeploying). */
 export interface JwtKeysOptions extends JwtClaimOptions {
-  /** The public keys. A token naming a `kid` is checked with the key of that `kid` only. At least one. */
+  /**
+   * The public keys, at least one. A token naming a `kid` is checked with the key of that `kid` only.
+   * Required.
+   */
   keys: JwtPublicKey[];
-  /** Accepted `alg` values, on top of each key's own. Default: the algorithms of the keys. */
+  /**
+   * Accepted `alg` values, on top of each key's own. Default: the algorithms of the keys. Cannot be
+   * turned off: a token's `alg` is always checked (`none` never passes).
+   */
   algorithms?: PublicKeyAlgorithm[];
 }
 
@@ -71,19 +83,32 @@ export interface JwtJwksOptions extends JwtClaimOptions {
   /**
    * The provider's JWKS URL, e.g. `https://tenant.auth0.com/.well-known/jwks.json`. `https:` only,
    * except on loopback (`localhost`, `127.0.0.1`, `[::1]`), for tests and local identity providers.
+   * Required.
    */
   jwksUrl: string;
-  /** Accepted `alg` values. Default: every public-key algorithm (the key's type and its `alg` in the set still have to match). */
+  /**
+   * Accepted `alg` values. Default: every public-key algorithm (the key's type and its `alg` in the
+   * set still have to match). Cannot be turned off: a token's `alg` is always checked (`none` never
+   * passes).
+   */
   algorithms?: PublicKeyAlgorithm[];
-  /** How long a fetched key set is used before it is fetched again, in ms. Default 600000 (10 minutes). */
+  /**
+   * How long a fetched key set is used before it is fetched again, in ms. Default 600000 (10 minutes).
+   * Cannot be turned off: the set is always cached; an unknown `kid` refetches it sooner (see
+   * `jwksCooldownMs`).
+   */
   jwksCacheMs?: number;
   /**
    * A token whose `kid` is not in the cached set makes the hub fetch the set again (the provider
    * rotated its keys), but at most once per this many ms, so forged `kid`s cannot make the hub
-   * hammer the provider. Default 30000.
+   * hammer the provider. Default 30000. Off: 0 lets every unknown `kid` fetch the set again.
    */
   jwksCooldownMs?: number;
-  /** How long one fetch of the set may take before it is abandoned (503 for that request), in ms. Default 5000. */
+  /**
+   * How long one fetch of the set may take before it is abandoned (503 for that request), in ms.
+   * Default 5000. Cannot be turned off: a provider that never answers would hold the requests waiting
+   * for its keys.
+   */
   jwksTimeoutMs?: number;
 }
 
@@ -99,36 +124,58 @@ export interface TicketOptions {
    * The key tickets are sealed with (AES-GCM, derived with HKDF), at least 32 bytes. Every hub that
    * should accept a ticket another one issued needs the same secret. Default: derived from
    * `jwt.secret` when the hub has one (with its own label, so a ticket key never equals the JWT
-   * key); otherwise tickets are off and `issueTicket` throws.
+   * key); otherwise tickets are off and `issueTicket` throws. Off: leave it out, and give `jwt` no
+   * `secret`.
    */
   secret?: string | Uint8Array;
-  /** Lifetime of a ticket when `issueTicket` is given no `ttlMs`, in ms. Default 30000. */
+  /**
+   * Lifetime of a ticket when `issueTicket` is given no `ttlMs`, in ms. Default 30000. Cannot be
+   * turned off: every ticket expires, at most `maxTtlMs` after it was issued.
+   */
   ttlMs?: number;
-  /** The longest lifetime `issueTicket` accepts, in ms. Default 300000 (5 minutes). */
+  /**
+   * The longest lifetime `issueTicket` accepts, in ms. Default 300000 (5 minutes). Cannot be turned
+   * off: a ticket travels in a URL, so its life is always bounded.
+   */
   maxTtlMs?: number;
 }
 
 /** Options of `createHub`. Every one is optional except that some way of authenticating (or `anonymous: true`) must be chosen. */
 export interface HubOptions {
-  /** Where events live and how they reach other hubs. Default: an in-memory broker with the retention options below. Off: not applicable. */
+  /**
+   * Where events live and how they reach other hubs. Default: an in-memory broker with the retention
+   * options below. Cannot be turned off: every hub has a broker; leave it out for the in-memory one.
+   */
   broker?: Broker;
-  /** In-memory broker only: events kept for replay, per topic. Default 1000. Off: cannot be 0; 1 keeps only the newest. */
+  /**
+   * In-memory broker only: events kept for replay, per topic. Default 1000. Off:
+   * `Number.MAX_SAFE_INTEGER` (age and `retentionMaxEvents` still apply). At least 1, which keeps only
+   * the newest event.
+   */
   retentionCount?: number;
-  /** In-memory broker only: how long events are kept for replay, in ms. Default 300000. Off: a very large number. */
+  /**
+   * In-memory broker only: how long events are kept for replay, in ms. Default 300000 (5 minutes).
+   * Off: `Number.MAX_SAFE_INTEGER`.
+   */
   retentionMs?: number;
   /**
    * In-memory broker only: retention overrides by topic pattern (an exact topic, or a prefix ending
-   * in `*`; the longest match wins), e.g. `{ 'prices.*': { count: 1 } }`. Default: none.
+   * in `*`; the longest match wins), e.g. `{ 'prices.*': { count: 1 } }`. Default: none. Off: leave it
+   * out.
    */
   retentionByTopic?: Readonly<Record<string, Partial<Retention>>>;
-  /** In-memory broker only: events retained across all topics, the memory bound; past it the oldest go first. Default 100000. */
+  /**
+   * In-memory broker only: events retained across all topics, the memory bound; past it the oldest go
+   * first. Default 100000. Off: `Number.MAX_SAFE_INTEGER` (memory is then bounded only by the count
+   * and age of each topic).
+   */
   retentionMaxEvents?: number;
   /**
    * How long an idempotency key (a WebSocket publish's `key`, the `Idempotency-Key` header,
    * `hub.publish`'s `idempotencyKey`) is remembered after the publish that stored it, in ms. Within
    * it, a publish repeating the key publishes nothing and answers the first publish's event id.
    * Default 86400000 (24 hours): long enough for a client's outbox to be retried after a night
-   * offline. Off: not a setting; a publish without a key is never deduplicated.
+   * offline. Cannot be turned off: only a publish that carries a key is deduplicated, so send none.
    */
   idempotencyWindowMs?: number;
 
@@ -138,87 +185,106 @@ export interface HubOptions {
    * one of the same topic and event name instead of queueing behind it, and is sent with
    * `"conflated": true`. Replays and poll answers on these topics carry only the newest event of
    * each name since the cursor. Patterns: an exact topic, or a prefix ending in `*` (`'prices.*'`,
-   * `'*'`). Default: none (every event is delivered).
+   * `'*'`). Default: none (every event is delivered). Off: leave it out (or `[]`).
    */
   conflateTopics?: readonly string[];
   /**
    * Bytes queued for a connection above which it counts as behind, and its conflated topics keep
    * only the newest event per event name until it catches up, in bytes. Below `maxBufferedBytes`.
-   * Default 65536. Only used with `conflateTopics`.
+   * Default 65536. Only used with `conflateTopics`. Off: leave `conflateTopics` out. At least 1.
    */
   conflateBufferedBytes?: number;
 
   /**
    * Verify tokens (`Authorization: Bearer`, the cookie, a WebSocket's `auth` message) as JWTs: HMAC
    * with a shared secret, or public keys inline or from an identity provider's JWKS. Default: off.
-   * Exclusive with `authenticate`.
+   * Exclusive with `authenticate`. Off: leave it out.
    */
   jwt?: JwtOptions;
   /**
    * Connect tickets: short-lived single-use credentials for URLs (`?ticket=`), minted by
    * `hub.issueTicket` in your own authenticated route. Default: on when `jwt.secret` is set (the key
-   * is derived from it), else off until you set `tickets.secret`.
+   * is derived from it), else off until you set `tickets.secret`. Off: leave it out, and give `jwt` no
+   * `secret` (none is minted before your code calls `hub.issueTicket`).
    */
   tickets?: TicketOptions;
   /**
    * Your own authentication: return a principal, or null to refuse with 401. Called with the
    * request (method, url, headers; a `Request` on edge runtimes, a lighter view on Node) and the
    * token found in it (if any). Default: off. Exclusive with `jwt` and `anonymous` (return an
-   * anonymous principal `{}` yourself to let a request in without one).
+   * anonymous principal `{}` yourself to let a request in without one). Off: leave it out.
    */
   authenticate?: (
     request: HubRequest,
     token: string | undefined,
   ) => Principal | null | Promise<Principal | null>;
-  /** Allow clients without any token (as an anonymous principal). Default false. */
+  /** Allow clients without any token (as an anonymous principal). Default false. Off: false. */
   anonymous?: boolean;
-  /** Name of a cookie that carries the token. Default: none (cookies are not read). */
+  /** Name of a cookie that carries the token. Default: none (cookies are not read). Off: leave it out. */
   tokenCookie?: string;
   /**
    * Also accept the token in the `token` query parameter. Default false: URLs end up in proxy and
    * access logs, browser history and error trackers. Prefer a ticket (`?ticket=`) for a browser
-   * `EventSource`, and the `auth` message for a WebSocket. On: `true`, with short-lived tokens.
+   * `EventSource`, and the `auth` message for a WebSocket. On: `true`, with short-lived tokens. Off:
+   * false.
    */
   tokenInQuery?: boolean;
   /**
    * How long a WebSocket that opened without a credential may take to send its first message,
    * `{"type":"auth","token":"…"}`, in ms; then, or on any other first message, it is closed 4401.
-   * Default 5000. Applies to hubs that need a credential (not to `anonymous: true`).
+   * Default 5000. Applies to hubs that need a credential (not to `anonymous: true`). Cannot be turned
+   * off: a socket that never authenticates would hold its slot for good (a client that sends its
+   * credential with the upgrade never waits). At most 2147483647.
    */
   authTimeoutMs?: number;
   /**
    * Decides per topic. Default: any authenticated (or allowed anonymous) principal may subscribe;
-   * nobody may publish from a client. Server code publishes through `hub.publish` regardless.
+   * nobody may publish from a client. Server code publishes through `hub.publish` regardless. Off:
+   * `() => true` allows every subscribe and every client publish.
    */
   authorize?: (principal: Principal, topic: string, action: TopicAction) => boolean | Promise<boolean>;
   /**
    * Origins (`https://app.example`) allowed to open streams and WebSockets and to publish. A request
    * with another `Origin` gets 403. Default: any origin, except that with `tokenCookie` set only the
-   * request's own origin is accepted (cookies would otherwise let any site act as the user).
+   * request's own origin is accepted (cookies would otherwise let any site act as the user). Requests
+   * without `Origin` are not checked. Off: leave it out (the `tokenCookie` rule above still applies).
    */
   allowedOrigins?: string[];
 
-  /** Connections across all transports (a waiting long poll counts). Default 10000. Off: a very large number. */
+  /**
+   * Connections across all transports (a waiting long poll counts). Default 10000. Off:
+   * `Number.MAX_SAFE_INTEGER`.
+   */
   maxConnections?: number;
-  /** Connections per principal id. Default 32. Off: a very large number. */
+  /** Connections per principal id. Default 32. Off: `Number.MAX_SAFE_INTEGER`. */
   maxConnectionsPerUser?: number;
-  /** Connections per client address. Default 256. Off: a very large number. */
+  /** Connections per client address. Default 256. Off: `Number.MAX_SAFE_INTEGER`. */
   maxConnectionsPerIp?: number;
-  /** Topics on one connection or one request. Default 32. Off: a very large number. */
+  /** Topics on one connection or one request. Default 32. Off: `Number.MAX_SAFE_INTEGER`. */
   maxTopicsPerConnection?: number;
-  /** Largest request body or WebSocket message, in bytes. Default 65536. Off: a very large number. */
+  /** Largest request body or WebSocket message, in bytes. Default 65536. Off: `Number.MAX_SAFE_INTEGER`. */
   maxMessageBytes?: number;
-  /** Outbound bytes a connection may have queued before it is dropped as a slow consumer. Default 1048576. Off: a very large number. */
+  /**
+   * Outbound bytes a connection may have queued before it is dropped as a slow consumer. Default
+   * 1048576. Off: `Number.MAX_SAFE_INTEGER` (a client that never reads is then buffered without bound).
+   */
   maxBufferedBytes?: number;
-  /** WebSocket publishes per connection per second before `rate_limited`. Default 100. Off: a very large number. */
+  /**
+   * WebSocket publishes per connection per second before `rate_limited`. Default 100. Off:
+   * `Number.MAX_SAFE_INTEGER`.
+   */
   maxPublishesPerSecond?: number;
   /**
    * `POST {path}/publish` calls per second per principal id (else per client address) before
    * `rate_limited`. Default 100. A backend that publishes over HTTP in bulk with its own token
-   * should raise it (or publish in-process with `hub.publish`, which no limit applies to).
+   * should raise it (or publish in-process with `hub.publish`, which no limit applies to). Off:
+   * `Number.MAX_SAFE_INTEGER`.
    */
   maxHttpPublishesPerSecond?: number;
-  /** Malformed messages one WebSocket may send per heartbeat interval before it is closed (1008). Default 20. Off: a very large number. */
+  /**
+   * Malformed messages one WebSocket may send per heartbeat interval before it is closed (1008).
+   * Default 20. Off: `Number.MAX_SAFE_INTEGER`.
+   */
   maxErrorsPerInterval?: number;
   /**
    * New WebSockets and SSE streams admitted in any one second (any 1000 ms, not a fixed window), so
@@ -226,26 +292,46 @@ export interface HubOptions {
    * at once. Polls and long polls are not counted: a poll comes back after every answer. Past it a
    * WebSocket upgrade gets `503 unavailable`, and an SSE request a stream that says `close` with
    * `retryMs` (an `EventSource` gives up on any non-200 answer); each is told its own moment to
-   * come back (`Retry-After`, `retryMs`), one after another at this pace. Default 1000. Off: a very
-   * large number.
+   * come back (`Retry-After`, `retryMs`), one after another at this pace. Default 1000. Off:
+   * `Number.MAX_SAFE_INTEGER`.
    */
   maxConnectionsPerSecond?: number;
 
-  /** WebSocket heartbeat interval, in ms; a peer silent for two intervals is closed. Default 25000. */
+  /**
+   * WebSocket heartbeat interval, in ms; a peer silent for two intervals is closed. Default 25000.
+   * Cannot be turned off: it is how a dead peer is found (and it paces `maxErrorsPerInterval` and a
+   * stalled replay). At most 2147483647 (about 24.8 days).
+   */
   heartbeatMs?: number;
-  /** SSE comment ping interval, in ms. Default 15000. */
+  /**
+   * SSE comment ping interval, in ms. Default 15000. Cannot be turned off: the pings keep proxies from
+   * closing idle streams (and bound how long a stalled replay waits). At most 2147483647.
+   */
   sseHeartbeatMs?: number;
-  /** The `retry:` an SSE stream opens with, in ms. Default 2000. */
+  /**
+   * The `retry:` an SSE stream opens with, in ms. Default 2000. Cannot be turned off: every stream
+   * tells the browser how soon to reconnect. At least 1.
+   */
   sseRetryMs?: number;
-  /** Long-poll wait when the client gives no `timeout`, in ms. Default 25000. */
+  /**
+   * Long-poll wait when the client gives no `timeout`, in ms. Default 25000. Cannot be turned off: a
+   * long poll always ends; a client that wants no wait sends `timeout=0`. At most `longPollMaxTimeoutMs`.
+   */
   longPollTimeoutMs?: number;
-  /** Longest long-poll wait a client may ask for, in ms. Default 30000. */
+  /**
+   * Longest long-poll wait a client may ask for, in ms. Default 30000. Cannot be turned off: every wait
+   * is capped. At most 2147483647.
+   */
   longPollMaxTimeoutMs?: number;
-  /** `Retry-After` sent with 429 and 503 answers, in ms (sent rounded up to whole seconds). Default 5000. 0 sends `Retry-After: 0`. */
+  /**
+   * `Retry-After` sent with 429 and 503 answers, in ms (sent rounded up to whole seconds). Default 5000.
+   * Off: 0 sends `Retry-After: 0`.
+   */
   retryAfterMs?: number;
   /**
    * How long `close()` waits for connections to go, in ms; then whatever is left is dropped (a
-   * WebSocket that did not finish its closing handshake is terminated). Default 10000.
+   * WebSocket that did not finish its closing handshake is terminated). Default 10000. Cannot be
+   * turned off: `close()` always ends. At most 2147483647.
    */
   drainTimeoutMs?: number;
   /**
@@ -253,17 +339,21 @@ export interface HubOptions {
    * `close()` ends, and every request refused while it drains, is told its own delay, drawn at
    * random below this (the WebSocket `close` message, the SSE `close` event and `retry:`, the long
    * poll's `retryMs`, `Retry-After`), so a deploy does not send everyone to the next node at once.
-   * Default 5000. 0 tells everyone to come back at once.
+   * Default 5000. Off: 0 tells everyone to come back at once. At most 2147483647.
    */
   drainSpreadMs?: number;
-  /** Resolution of the shared timer that runs long-poll deadlines, token expiry and heartbeats, in ms. Default 1000; at most the heartbeat intervals. */
+  /**
+   * Resolution of the shared timer that runs long-poll deadlines, token expiry and heartbeats, in ms.
+   * Default 1000. Cannot be turned off: it is the hub's one timer. At most `heartbeatMs` and
+   * `sseHeartbeatMs`.
+   */
   tickMs?: number;
   /**
    * Holds live events up to this long, in ms, and delivers them together: when publishes arrive one
    * per turn of the event loop (from Redis, from separate requests), each socket then takes one
    * write for the whole batch instead of one per event, which is most of the cost of fan-out. Adds
    * up to this much latency to every event. Default 0: each event goes out in the turn it arrived
-   * (events of one turn are still written together). At most 1000.
+   * (events of one turn are still written together). Off: 0. At most 1000.
    */
   batchWindowMs?: number;
   /**
@@ -271,14 +361,15 @@ export interface HubOptions {
    * the hub goes through (heartbeats, long-poll timeouts, token expiry, the drain timeout, rate
    * windows, and the in-memory broker's retention ages), so a test can move time on demand.
    * Default: the runtime's `Date.now()` and timers, read at each call (a test runner's fake timers
-   * apply too).
+   * apply too). Cannot be turned off: the hub always runs on a clock; leave it out for the runtime's.
    */
   clock?: Clock;
 
   /**
    * Told about unexpected errors, with where they happened (`stage`: a throwing `authenticate` or
    * `authorize`, a broker failure, a mount mistake, an internal bug) and the route. Tokens are
-   * never included. Default: none (mount mistakes are then written to `console.error`).
+   * never included. Default: none (mount mistakes are then written to `console.error`). Off: leave it
+   * out.
    */
   onError?: (error: unknown, info: ErrorInfo) => void;
 
@@ -287,39 +378,48 @@ export interface HubOptions {
    * get a `tidings:join` event when a user's first connection to the topic opens anywhere in the
    * cluster and a `tidings:leave` when their last one has closed. Only identified principals (with
    * an `id`) are present. It costs a cluster update per such connection, so it is opt-in.
-   * Default: none (presence off).
+   * Default: none (presence off). Off: leave it out.
    */
   presence?: (topic: string) => boolean;
   /**
    * How long a user stays present after their last connection to a topic closed, in ms: a reconnect,
    * a page reload or the gap between two long polls within it is neither a leave nor a join.
-   * Default 5000. 0 makes the leave immediate, so a long-polling user then leaves and joins with
-   * every poll (and those events answer the topic's polls): keep it above the gap between polls.
+   * Default 5000. Off: 0 makes the leave immediate, so a long-polling user then leaves and joins with
+   * every poll (and those events answer the topic's polls): keep it above the gap between polls. At
+   * most 2147483647.
    */
   presenceGraceMs?: number;
 
   /**
    * Called when a connection is accepted (a WebSocket before its upgrade completes, an SSE stream,
    * a waiting long poll). Hooks run synchronously on the hub's path: keep them cheap; one that
-   * throws is reported to `onError` (stage `hook`) and the connection goes on. Default: none.
+   * throws is reported to `onError` (stage `hook`) and the connection goes on. Default: none. Off:
+   * leave it out.
    */
   onConnect?: (connection: ConnectionInfo) => void;
-  /** Called once for every connection `onConnect` saw, when it is gone, with why. Default: none. */
+  /**
+   * Called once for every connection `onConnect` saw, when it is gone, with why. Default: none. Off:
+   * leave it out.
+   */
   onDisconnect?: (connection: ConnectionInfo, reason: DisconnectReason) => void;
-  /** Called when a connection subscribes to topics (its first ones included), with the new ones. Default: none. */
+  /**
+   * Called when a connection subscribes to topics (its first ones included), with the new ones.
+   * Default: none. Off: leave it out.
+   */
   onSubscribe?: (connection: ConnectionInfo, topics: readonly string[]) => void;
   /**
    * Called when topics are removed from a live connection: a WebSocket `unsubscribe`, or
-   * `hub.unsubscribe`. Not called when the connection ends (`onDisconnect` is). Default: none.
+   * `hub.unsubscribe`. Not called when the connection ends (`onDisconnect` is). Default: none. Off:
+   * leave it out.
    */
   onUnsubscribe?: (connection: ConnectionInfo, topics: readonly string[]) => void;
-  /** Called for every reset the hub sends, on any transport. Default: none. */
+  /** Called for every reset the hub sends, on any transport. Default: none. Off: leave it out. */
   onReset?: (reset: ResetInfo) => void;
   /**
    * An OpenTelemetry meter (`metrics.getMeter('tidings')` from `@opentelemetry/api`) the hub
    * reports its metrics to: connections, subscriptions, deliveries, bytes, disconnections by reason,
    * resets, publish-to-delivery latency, broker errors (docs/operating.md lists them). Default: none,
-   * and then metrics cost nothing.
+   * and then metrics cost nothing. Off: leave it out.
    */
   meter?: HubMeter;
 }

@@ -7,61 +7,111 @@ import { checkSchemaName } from './schema.ts';
  * topic (`retentionCount`, `retentionMs`, `retentionByTopic`, as the in-memory broker takes them).
  */
 export interface PostgresBrokerOptions extends RetentionOptions {
-  /** Your `pg` Pool. The broker never closes it. Default: none (then `connectionString` is required). */
+  /**
+   * Your `pg` Pool. The broker never closes it. Default: none (then `connectionString` is required).
+   * Off: give `connectionString` instead.
+   */
   pool?: PgPool;
   /**
    * A Postgres URL for a Pool the broker creates (and closes on `close()`), with `keepAlive` on and
-   * `query_timeout` set from `commandTimeoutMs`. Needs the `pg` package. Default: none.
+   * `query_timeout` set from `commandTimeoutMs`. Needs the `pg` package. Default: none (then `pool` is
+   * required). Off: give `pool` instead.
    */
   connectionString?: string;
   /**
    * Makes the broker's own connection, used to LISTEN and to read the feed (called again after it
-   * broke). Default: `new pg.Client(pool.options)`, or from `connectionString`.
+   * broke). Default: `new pg.Client(pool.options)`, or from `connectionString`. Cannot be turned off:
+   * the broker always keeps one connection of its own to LISTEN on.
    */
   listenClient?: () => PgListenClient;
   /**
    * The Postgres schema of the tables (`<schema>.events`, `.topics`, `.meta`): lower-case letters,
-   * digits and `_`. Hubs that share events use the same one. Default `'tidings'`.
+   * digits and `_`. Hubs that share events use the same one. Default `'tidings'`. Cannot be turned
+   * off: the tables live in it.
    */
   schema?: string;
-  /** The NOTIFY channel. Default: the schema name. */
+  /**
+   * The NOTIFY channel. Default: the schema name. Cannot be turned off: a commit wakes the feed through
+   * it.
+   */
   channel?: string;
   /**
    * Create or complete the schema on start (idempotent, serialised between nodes by an advisory
-   * lock). `false` when you run `node_modules/@tidings/postgres/sql/schema.sql` in your own migrations. Default true.
+   * lock). Default true. Off: false, when you run `node_modules/@tidings/postgres/sql/schema.sql` in
+   * your own migrations.
    */
   migrate?: boolean;
-  /** Events read per query when replaying or catching up. Default 500. */
+  /**
+   * Events kept for replay per topic. Default 1000. Off: `Number.MAX_SAFE_INTEGER` (the age limit
+   * still applies). At least 1, which keeps only the newest event.
+   */
+  retentionCount?: number;
+  /**
+   * How long an event is kept for replay, in ms, by Postgres's clock. Default 300000 (5 minutes). Off:
+   * `Number.MAX_SAFE_INTEGER`.
+   */
+  retentionMs?: number;
+  /**
+   * Overrides of `count` and `ms` for some topics, by pattern: an exact topic name, or a prefix ending
+   * in `*` (`prices.*`, or `*` for all). The longest matching pattern wins; a field it leaves out comes
+   * from `retentionCount` and `retentionMs`. Default: none. Off: leave it out.
+   */
+  retentionByTopic?: RetentionOptions['retentionByTopic'];
+  /**
+   * Events read per query when replaying or catching up. Default 500. Cannot be turned off: history is
+   * always read in pages.
+   */
   readBatchSize?: number;
-  /** `Retry-After` sent with the 503 a publish or replay gets while Postgres is unreachable, in ms. Default 2000. */
+  /**
+   * `Retry-After` sent with the 503 a publish or replay gets while Postgres is unreachable, in ms (sent
+   * rounded up to whole seconds). Default 2000. Off: 0 sends `Retry-After: 0`.
+   */
   retryAfterMs?: number;
-  /** How long `createPostgresBroker` waits for Postgres before it rejects, in ms. Default 10000. */
+  /**
+   * How long `createPostgresBroker` waits for Postgres before it rejects, in ms. Default 10000. Cannot
+   * be turned off: an unreachable database would keep the app waiting forever.
+   */
   connectTimeoutMs?: number;
   /**
    * How long a publish or replay may wait for Postgres before it fails with `unavailable` (503 with
    * `Retry-After`), in ms, enforced by the broker. A publish in your transaction that times out
-   * leaves the transaction to you: roll it back. Default 5000.
+   * leaves the transaction to you: roll it back. Default 5000. Cannot be turned off: a stalled
+   * database would otherwise hold publishes and replays for good.
    */
   commandTimeoutMs?: number;
   /**
    * How often the broker runs `SELECT 1` on the pool and on its own connection, in ms. An answer
    * that does not come within `commandTimeoutMs` marks Postgres down: publishes and replays are
    * refused at once until one comes, so a stall is noticed within `healthCheckMs + commandTimeoutMs`.
-   * Its own connection, if it misses two in a row, is replaced. Default 1000.
+   * Its own connection, if it misses two in a row, is replaced. Default 1000. Cannot be turned off: it
+   * is how a stalled database or a dead connection is found.
    */
   healthCheckMs?: number;
-  /** How often this node trims expired rows and rows beyond the count of the topics it published to, in ms. Default 1000. */
+  /**
+   * How often this node trims expired rows and rows beyond the count of the topics it published to, in
+   * ms. Default 1000. Cannot be turned off: the tables would grow without bound.
+   */
   trimIntervalMs?: number;
-  /** Rows dropped per trim statement, at most. Default 5000. */
+  /**
+   * Rows dropped per trim statement, at most. Default 5000. Cannot be turned off: every trim statement
+   * is bounded, so none runs long.
+   */
   trimBatchSize?: number;
   /**
    * How soon the feed looks again while a transaction that may hold an event's seq is still open,
-   * in ms (its commit also wakes the feed at once). Default 20.
+   * in ms (its commit also wakes the feed at once). Default 20. Cannot be turned off: the feed waits for
+   * that seq rather than skip it, so it has to look again.
    */
   pollMs?: number;
-  /** How soon a failed catch-up is retried, in ms. Default 500. */
+  /**
+   * How soon a failed catch-up (or a failed reconnect of the LISTEN connection) is retried, in ms.
+   * Default 500. Cannot be turned off: a node that has not caught up would miss events.
+   */
   catchUpRetryMs?: number;
-  /** Told about connection errors, refused calls and failed rounds. The broker recovers by itself. Default: none. */
+  /**
+   * Told about connection errors, refused calls and failed rounds. The broker recovers by itself.
+   * Default: none. Off: leave it out.
+   */
   onError?: (error: unknown) => void;
 }
 

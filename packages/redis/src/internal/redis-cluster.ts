@@ -19,7 +19,7 @@ export interface RedisClusterOptions {
    * How often each node tells Redis it is alive, in ms. A node that stops (a crash, SIGKILL, a
    * partition) is declared dead 3 heartbeats after its last one and reaped by the next heartbeat of
    * a surviving node: it leaves presence, and frees its users' seats, within 4 heartbeats.
-   * Default 5000 (20 s).
+   * Default 5000 (20 s). Cannot be turned off: it is how the cluster finds a node that is gone.
    */
   clusterHeartbeatMs?: number;
 }
