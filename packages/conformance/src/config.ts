@@ -42,6 +42,11 @@ export type ConformanceConfig = Pick<HubOptions, JsonKeys> & {
   jwtLeewayMs?: number;
   /** How the host app mounts the adapter. Default `root`. */
   mount?: ConformanceMount;
+  /**
+   * Topics with presence on (the hub's `presence` option, a function a JSON config cannot carry):
+   * exact names, or prefixes ending in `*`. Default: none.
+   */
+  presenceTopics?: string[];
 };
 
 /** Claims roles the fixed authorization rule knows. */
@@ -63,9 +68,25 @@ export function conformanceAuthorize(principal: Principal, topic: string, action
   return true;
 }
 
+/** A topic test for names and `prefix*` patterns. */
+function matcherOf(patterns: readonly string[]): (topic: string) => boolean {
+  return (topic) => patterns.some((p) => (p.endsWith('*') ? topic.startsWith(p.slice(0, -1)) : topic === p));
+}
+
 /** Builds the HubOptions a target passes to `createHub` for a config. */
 export function toHubOptions(config: ConformanceConfig): HubOptions {
-  const { jwtSecret, jwtLeewayMs, jwksUrl, jwksCooldownMs, mount: _mount, ...rest } = config;
+  const {
+    jwtSecret,
+    jwtLeewayMs,
+    jwksUrl,
+    jwksCooldownMs,
+    mount: _mount,
+    presenceTopics,
+    ...options
+  } = config;
+  const rest: Partial<HubOptions> = presenceTopics
+    ? { ...options, presence: matcherOf(presenceTopics) }
+    : options;
   const leewayMs = jwtLeewayMs ?? 0;
   if (jwksUrl === undefined) {
     return { ...rest, jwt: { secret: jwtSecret, leewayMs }, authorize: conformanceAuthorize };

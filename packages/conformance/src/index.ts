@@ -37,5 +37,11 @@ export {
   useServer,
   type Witness,
 } from './harness.ts';
+export {
+  type OperatorAnswer,
+  type OperatorCommand,
+  type OperatorHub,
+  runOperatorCommand,
+} from './operator.ts';
 export { defineConformanceSuite, MAIN_CONFIG, SUITE_CONFIGS } from './suite.ts';
 export type { ConformanceCapabilities, ConformanceServer, ConformanceTarget } from './target.ts';

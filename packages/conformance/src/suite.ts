@@ -10,6 +10,7 @@ import { jwksCases } from './cases/jwks-cases.ts';
 import { capacityCases, perClientLimitCases } from './cases/limit-cases.ts';
 import { longPollCases } from './cases/long-poll-cases.ts';
 import { mountCases, mountMismatchCases } from './cases/mount-cases.ts';
+import { OPERATOR_PRESENCE_PATTERN, operatorCases } from './cases/operator-cases.ts';
 import { pollCases } from './cases/poll-cases.ts';
 import { publishCases } from './cases/publish-cases.ts';
 import { resumeCases, retentionCases } from './cases/resume-cases.ts';
@@ -79,6 +80,8 @@ export const SUITE_CONFIGS: Readonly<Record<string, ConformanceConfig>> = {
   mountPrefixed: baseConfig({ mount: 'prefixed' }),
   /** The adapter under `/rt`, where its path `/realtime` can never be reached. */
   mountMismatch: baseConfig({ mount: 'mismatch' }),
+  /** Operator commands: presence on `presence.*`, a leave 200 ms after a user's last connection. */
+  operator: baseConfig({ presenceTopics: [OPERATOR_PRESENCE_PATTERN], presenceGraceMs: 200 }),
 };
 
 /** The config of the main server most cases share. */
@@ -151,6 +154,9 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
     });
     describe('throttle server', () => {
       admissionCases(server('throttle'));
+    });
+    describe('operator server', () => {
+      operatorCases(server('operator'));
     });
     describe('shutdown server', () => {
       shutdownCases(server('shutdown'));

@@ -1,5 +1,6 @@
 import type { HubStats } from '@tidings/core';
 import type { ConformanceConfig, ConformanceMount } from './config.ts';
+import type { OperatorAnswer, OperatorCommand } from './operator.ts';
 
 /**
  * What a runtime cannot do, declared once per target. The suite adapts its assertion to each flag
@@ -58,6 +59,12 @@ export interface ConformanceServer {
    * another process or runtime. Cases read `dropped` and the connection counts from it.
    */
   stats(): Promise<HubStats>;
+  /**
+   * Runs an operator's command (`hub.disconnect`, `hub.unsubscribe`, `hub.presence`) on the hub the
+   * clients are connected to: `runOperatorCommand(hub, command)` in process, or through a control
+   * channel for a hub in another process or runtime.
+   */
+  operator(command: OperatorCommand): Promise<OperatorAnswer>;
   /** Starts the hub's graceful `close()` (the HTTP server keeps listening) and resolves when it is done. */
   shutdown(): Promise<void>;
   /** Tears everything down: hub, server, child process. Safe to call after `shutdown()` and twice. */

@@ -1,4 +1,4 @@
-import { type ConformanceTarget, toHubOptions } from '@tidings/conformance';
+import { type ConformanceTarget, runOperatorCommand, toHubOptions } from '@tidings/conformance';
 import { startExpress } from './start-express.ts';
 
 /** Express 5 with `tidings(hub)`, mounted as the case asks, the host app answering the rest. */
@@ -17,6 +17,7 @@ export const expressTarget: ConformanceTarget = {
       publish: (topic, data, event) =>
         fixture.hub.publish(topic, data, event === undefined ? undefined : { event }),
       stats: async () => fixture.hub.stats(),
+      operator: (command) => runOperatorCommand(fixture.hub, command),
       shutdown: () => fixture.hub.close(),
       close: () => fixture.close(),
     };

@@ -1,4 +1,4 @@
-import { type ConformanceTarget, toHubOptions } from '@tidings/conformance';
+import { type ConformanceTarget, runOperatorCommand, toHubOptions } from '@tidings/conformance';
 import { createHub } from '@tidings/core';
 import Koa from 'koa';
 import mount from 'koa-mount';
@@ -26,6 +26,7 @@ export const koaTarget: ConformanceTarget = {
       url: `${running.origin}${realtime.path}`,
       publish: (topic, data, event) => hub.publish(topic, data, event === undefined ? undefined : { event }),
       stats: async () => hub.stats(),
+      operator: (command) => runOperatorCommand(hub, command),
       shutdown: () => hub.close(),
       close: () => {
         closed ??= hub.close().then(() => running.close());

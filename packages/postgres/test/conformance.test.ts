@@ -1,4 +1,4 @@
-import { defineConformanceSuite, hostAppBody, toHubOptions } from '@tidings/conformance';
+import { defineConformanceSuite, hostAppBody, runOperatorCommand, toHubOptions } from '@tidings/conformance';
 import { createHub } from '@tidings/core';
 import { serve } from '@tidings/node';
 import { createPostgresBroker } from '../src/index.ts';
@@ -29,6 +29,8 @@ defineConformanceSuite({
       url: served.url,
       publish: (topic, data, event) => hubB.publish(topic, data, event === undefined ? undefined : { event }),
       stats: async () => hubA.stats(),
+      // On hub A, where the clients are: PostgreSQL has no cluster view, so commands stay on their node.
+      operator: (command) => runOperatorCommand(hubA, command),
       shutdown: () => hubA.close(),
       close: () => {
         closed ??= (async () => {

@@ -1,4 +1,4 @@
-import { defineConformanceSuite, hostAppBody, toHubOptions } from '@tidings/conformance';
+import { defineConformanceSuite, hostAppBody, runOperatorCommand, toHubOptions } from '@tidings/conformance';
 import { createHub } from '@tidings/core';
 import { serve } from '@tidings/node';
 import { createRedisBroker } from '../src/index.ts';
@@ -25,6 +25,7 @@ defineConformanceSuite({
       url: served.url,
       publish: (topic, data, event) => hub.publish(topic, data, event === undefined ? undefined : { event }),
       stats: async () => hub.stats(),
+      operator: (command) => runOperatorCommand(hub, command),
       shutdown: () => hub.close(),
       close: () => {
         closed ??= (async () => {

@@ -74,7 +74,8 @@ function sse(base: string, cursor?: string): Stream {
   stream.ended = (async () => {
     const response = await fetch(`${base}/sse?topics=t`, { headers, signal: abort.signal });
     const decoder = new TextDecoder();
-    for await (const chunk of response.body!) parser.push(decoder.decode(chunk as Uint8Array, { stream: true }));
+    for await (const chunk of response.body!)
+      parser.push(decoder.decode(chunk as Uint8Array, { stream: true }));
   })().catch(() => {});
   return stream as Stream;
 }

@@ -13,7 +13,7 @@ export interface SseStream {
   inbox: Inbox<SseItem>;
   /** Every dispatched event so far. */
   events(): SseMessage[];
-  /** Events whose name is `message` or a custom name, i.e. everything but reset/close, parsed as envelopes. */
+  /** Events whose name is `message` or a custom name, i.e. everything but reset/close/unsubscribed, parsed as envelopes. */
   envelopes(): { id: string; topic: string; event: string; data: unknown }[];
   /** Waits for `count` envelopes in total. */
   waitForEnvelopes(count: number, timeoutMs?: number): Promise<{ id: string; data: unknown }[]>;
@@ -22,7 +22,7 @@ export interface SseStream {
   close(): void;
 }
 
-const CONTROL = new Set(['reset', 'close']);
+const CONTROL = new Set(['reset', 'close', 'unsubscribed']);
 
 /**
  * Opens `GET url` as an event stream. Resolves once the status and headers are in (whatever the

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import type { ConformanceConfig, ConformanceServer } from '@tidings/conformance';
+import type { ConformanceConfig, ConformanceServer, OperatorAnswer } from '@tidings/conformance';
 import { type HubStats, signJwt } from '@tidings/core';
 
 const START_TIMEOUT_MS = 20_000;
@@ -28,8 +28,8 @@ async function stop(child: ChildProcess): Promise<void> {
 
 /**
  * Starts a server script in a child process. The script prints `listening <port>` once it serves
- * on 127.0.0.1, answers the stdin line `shutdown` (hub.close) with `shutdown-done` and `stats` with
- * `stats <json>`. Publishing
+ * on 127.0.0.1, answers the stdin line `shutdown` (hub.close) with `shutdown-done`, `stats` with
+ * `stats <json>` and `operator <command>` with `operator <answer>` (see stdin-control.ts). Publishing
  * goes through `POST {url}/publish` with an admin token, as a server in another process would.
  */
 export async function startChild(run: ChildCommand, config: ConformanceConfig): Promise<ConformanceServer> {
@@ -76,7 +76,17 @@ export async function startChild(run: ChildCommand, config: ConformanceConfig): 
   }
   const url = `http://127.0.0.1:${port}/realtime`;
   let closed: Promise<void> | undefined;
-  let statsQueue: Promise<unknown> = Promise.resolve();
+  // One question at a time: answers come back in order on stdout, and each waiter takes the next.
+  let questions: Promise<unknown> = Promise.resolve();
+  const ask = (line: string, answer: RegExp, what: string): Promise<RegExpMatchArray> => {
+    const asked = questions.then(() => {
+      const answered = waitFor(answer, what);
+      child.stdin!.write(`${line}\n`);
+      return answered;
+    });
+    questions = asked.catch(() => {});
+    return asked;
+  };
   return {
     url,
     async publish(topic, data, event) {
@@ -94,14 +104,16 @@ export async function startChild(run: ChildCommand, config: ConformanceConfig): 
       return ((await response.json()) as { id: string }).id;
     },
     async stats() {
-      // One question at a time: answers come back in order on stdout, and each waiter takes the next.
-      const asked = statsQueue.then(async () => {
-        const answer = waitFor(/^stats (.*)$/, 'the hub’s stats');
-        child.stdin!.write('stats\n');
-        return JSON.parse((await answer)[1]!) as HubStats;
-      });
-      statsQueue = asked.catch(() => {});
-      return asked;
+      return JSON.parse((await ask('stats', /^stats (.*)$/, 'the hub’s stats'))[1]!) as HubStats;
+    },
+    async operator(command) {
+      const [, failed, text] = await ask(
+        `operator ${JSON.stringify(command)}`,
+        /^operator(-error)? (.*)$/,
+        `the answer to ${command.op}`,
+      );
+      if (failed) throw new Error(`${command.op} failed in the child: ${text}`);
+      return JSON.parse(text!) as OperatorAnswer;
     },
     async shutdown() {
       const done = waitFor(/^shutdown-done$/, 'the hub to close');

@@ -1,4 +1,4 @@
-import { type ConformanceTarget, toHubOptions } from '@tidings/conformance';
+import { type ConformanceTarget, runOperatorCommand, toHubOptions } from '@tidings/conformance';
 import { createHub } from '@tidings/core';
 import { Hono } from 'hono';
 import { mountForConformance } from '../fixtures/conformance-app.ts';
@@ -17,6 +17,7 @@ export const honoNodeTarget: ConformanceTarget = {
       url: `${running.origin}/realtime`,
       publish: (topic, data, event) => hub.publish(topic, data, event === undefined ? undefined : { event }),
       stats: async () => hub.stats(),
+      operator: (command) => runOperatorCommand(hub, command),
       shutdown: () => hub.close(),
       close: () => running.close(),
     };

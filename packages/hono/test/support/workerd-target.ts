@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConformanceConfig, ConformanceServer } from '@tidings/conformance';
+import type { ConformanceConfig, ConformanceServer, OperatorAnswer } from '@tidings/conformance';
 import type { HubStats } from '@tidings/core';
 import { Miniflare } from 'miniflare';
 import { afterAll } from 'vitest';
@@ -69,6 +69,16 @@ export function workerServer(worker: RunningWorker): ConformanceServer {
       const response = await fetch(`${worker.origin}/control/stats`);
       if (!response.ok) throw new Error(`stats answered ${response.status}`);
       return (await response.json()) as HubStats;
+    },
+    async operator(command) {
+      const response = await fetch(`${worker.origin}/control/command`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(command),
+      });
+      if (!response.ok)
+        throw new Error(`${command.op} answered ${response.status}: ${await response.text()}`);
+      return (await response.json()) as OperatorAnswer;
     },
     async shutdown() {
       const response = await fetch(`${worker.origin}/control/shutdown`, { method: 'POST' });

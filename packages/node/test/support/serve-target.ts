@@ -1,4 +1,4 @@
-import { type ConformanceTarget, hostAppBody, toHubOptions } from '@tidings/conformance';
+import { type ConformanceTarget, hostAppBody, runOperatorCommand, toHubOptions } from '@tidings/conformance';
 import { createHub } from '@tidings/core';
 import { serve } from '../../src/index.ts';
 
@@ -20,6 +20,7 @@ export const serveTarget: ConformanceTarget = {
       url: served.url,
       publish: (topic, data, event) => hub.publish(topic, data, event === undefined ? undefined : { event }),
       stats: async () => hub.stats(),
+      operator: (command) => runOperatorCommand(hub, command),
       shutdown: () => hub.close(),
       close: () => {
         closed ??= served.close();
