@@ -23,12 +23,14 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 /**
  * `POST /api/notes` writes the note and publishes its event in one transaction: the event exists
  * iff the row does. A note the database refuses (empty, too long) rolls both back, so no client
- * ever hears of it. `GET /api/notes` lists them (what a client reloads after a reset).
+ * ever hears of it. `GET /api/notes` lists them (what a client reloads after a reset) with the cursor
+ * to subscribe from, read before the rows, so no event falls between the list and the stream.
  */
 export async function notesApi(pool: pg.Pool, hub: Hub<Topics>, req: IncomingMessage, res: ServerResponse) {
   if (req.method === 'GET') {
+    const cursor = hub.head(); // before the read: an event in between is in both, never in neither
     const { rows } = await pool.query('SELECT id, text FROM notes ORDER BY id');
-    return send(res, 200, rows);
+    return send(res, 200, { notes: rows, cursor });
   }
   if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
   const { text } = (await readJson(req).catch(() => ({}))) as { text?: unknown };

@@ -166,8 +166,15 @@ describe('example-multi-node', () => {
     expect(seen).toContain(`id: ${first.body.eventId}\n`);
     expect(seen).toContain(`id: ${second.body.eventId}\n`);
     expect(seen.match(/^event: created$/gm)).toHaveLength(2);
-    const notes = (await (await fetch(`${cluster.url}/api/notes`)).json()) as { text: string }[];
-    expect(notes.map((n) => n.text)).toEqual(['first note', 'second note']);
+    const listed = (await (await fetch(`${cluster.url}/api/notes`)).json()) as {
+      notes: { text: string }[];
+      cursor: string;
+    };
+    expect(listed.notes.map((n) => n.text)).toEqual(['first note', 'second note']);
+    // With the list comes a cursor of the same log to subscribe from (a node's head may lag the
+    // log by a moment, so a subscriber from it may get an event the list already holds, never less).
+    expect(listed.cursor).toMatch(/^[0-9a-z]+-\d+$/);
+    expect(listed.cursor.split('-')[0]).toBe(second.body.eventId.split('-')[0]);
     // Resume on the other node, and through the balancer: the same two events, nothing of the refused note.
     for (const base of [two!.url, cluster.url]) {
       const resumed = await fetch(`${base}/realtime/poll?topics=notes&cursor=${start.cursor}`);
