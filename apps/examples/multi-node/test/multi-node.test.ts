@@ -174,7 +174,7 @@ describe('example-multi-node', () => {
     // With the list comes a cursor of the same log to subscribe from (a node's head may lag the
     // log by a moment, so a subscriber from it may get an event the list already holds, never less).
     expect(listed.cursor).toMatch(/^[0-9a-z]+-\d+$/);
-    expect(listed.cursor.split('-')[0]).toBe(second.body.eventId.split('-')[0]);
+    expect(listed.cursor.split('-')[0]).toBe(String(second.body.eventId).split('-')[0]);
     // Resume on the other node, and through the balancer: the same two events, nothing of the refused note.
     for (const base of [two!.url, cluster.url]) {
       const resumed = await fetch(`${base}/realtime/poll?topics=notes&cursor=${start.cursor}`);
