@@ -62,7 +62,8 @@ export interface ClientEvents<T extends TopicMap = Record<string, unknown>> {
   presence: (info: { topic: keyof T & string; action: 'join' | 'leave'; user: string; id: string }) => void;
   /**
    * An error the app should hear about: a terminal one (also in `closed`), or a refused topic (one
-   * error per topic, `error.topic` naming it; the other topics carry on).
+   * error per topic, `error.topic` naming it; the other topics carry on), or one the server took
+   * away from the connection (`hub.unsubscribe`: code `unsubscribed`, likewise).
    */
   error: (error: ClientError) => void;
   /** A publish of this client moved on: queued, sent, acknowledged or refused (see PublishState). */
@@ -82,9 +83,11 @@ export interface ResetInfo {
 /** Per-subscription callbacks of `subscribe`. */
 export interface SubscribeOptions {
   /**
-   * The server refused this topic (`error.code` `forbidden`, `error.topic` the topic); the client's
-   * other topics carry on. Called once per subscription, also for one made after the refusal. A
-   * topic is asked for again once every subscription to it has been dropped and one is made anew.
+   * The server refused this topic (`error.code` `forbidden`, `error.topic` the topic), or took it
+   * away from the open connection (`unsubscribed`: `hub.unsubscribe`, told over WebSocket and SSE);
+   * the client's other topics carry on, and the topic is not asked for on later connections. Called
+   * once per subscription, also for one made afterwards. A topic is asked for again once every
+   * subscription to it has been dropped and one is made anew.
    */
   onError?: (error: ClientError) => void;
   /** Events of this topic were lost (a reset of every topic, or of this one): reload what it shows. */

@@ -67,14 +67,14 @@ export function createClient<T extends TopicMap = Record<string, unknown>>(
   let transport: TransportName | undefined;
   // The change of topics on its way to the connection, if one is.
   let retopicking: Promise<void> | undefined;
-  let closed = false;
+  let closed: boolean | undefined;
   // Idempotency keys: random per client, then counted.
   const prefix = Math.random().toString(36).slice(2);
   let keys = 0;
   // The publishes waiting for their answer, in order.
   const outbox = new Set<PublishMessage>();
   let tail: Promise<unknown> = Promise.resolve();
-  const final = () => new ClientError('closed', 'closed');
+  const final = () => new ClientError('closed');
   // What subscribe and publish check first.
   const check = (topic: string): void => {
     if (closed) throw final();
@@ -104,7 +104,8 @@ export function createClient<T extends TopicMap = Record<string, unknown>>(
         return emit('presence', {
           id,
           topic,
-          action: event.slice(RESERVED_EVENT_PREFIX.length),
+          // After RESERVED_EVENT_PREFIX, `tidings:`.
+          action: event.slice(8),
           user: data.user,
         });
       }
@@ -115,8 +116,8 @@ export function createClient<T extends TopicMap = Record<string, unknown>>(
       const topics = info.topics;
       // A reset of some topics moves nothing: what they retain follows, like every other event.
       if (!topics) cursor = info.cursor;
-      for (const topic of subscriptions.keys())
-        if (!topics || topics.includes(topic)) each(subscriptions, topic, 2, info);
+      // This tab's subscriptions to those topics, or to every topic (`each` skips the others).
+      for (const topic of new Set(topics ?? subscriptions.keys())) each(subscriptions, topic, 2, info);
       emit('reset', info);
     },
     error(error) {
@@ -260,7 +261,7 @@ export function createClient<T extends TopicMap = Record<string, unknown>>(
   // outbox stays in memory.
   if (o.persist) {
     tail = import('./internal/persisted-outbox.ts')
-      .then((m) => m.persistOutbox(o.url, client as Client, outbox, send))
+      .then((m) => m.persistOutbox(o, client as Client, outbox, send, emit, ClientError))
       .catch(String);
   }
   return client;

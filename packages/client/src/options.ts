@@ -71,7 +71,7 @@ export interface ClientOptions<T extends TopicMap = Record<string, unknown>> {
   pollIntervalMs?: number;
   /**
    * How many publishes may wait for the server's answer (in this tab); one more is refused with
-   * `outbox_full`. Default 100.
+   * `outbox_full`. With `persist`, what closed tabs left counts too. Default 100.
    */
   maxOutbox?: number;
   /**

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { openIn, type PageClientOptions, startClient, useBrowser } from './support/browser.ts';
+import { logIn, openIn, type PageClientOptions, startClient, useBrowser } from './support/browser.ts';
 import { checkOrder, readLog, waitFor } from './support/wait.ts';
 
 const harness = useBrowser({ hub: { maxPublishesPerSecond: 1000 } }, { proxy: true });
@@ -133,6 +133,54 @@ describe('in Chromium, the outbox', () => {
     expect(sentByPage.filter((s) => s.data === 40).length).toBeGreaterThanOrEqual(2);
     expectKeysKept(sentByPage);
     await waitFor(async () => (await rowsIn(page)) === 0, 5000, 'the outbox emptied');
+  });
+
+  it('persist: what closed tabs left counts towards maxOutbox; the excess is refused with outbox_full, not sent, and deleted', async () => {
+    const { server, proxy, tab } = harness;
+    const { cursor } = await readLog(server.url, 'out');
+    const options: PageClientOptions = { sharedConnection: false, persist: true, maxOutbox: 4 };
+    const first = await tab(options);
+    await openIn(first);
+    const second = await tab(options);
+    await openIn(second);
+    // Nothing reaches the server: each tab fills its own outbox, 4 rows each, the first tab's older.
+    proxy.blackhole();
+    await publishIn(first, range(0, 4, 'A'), false);
+    await waitFor(async () => (await rowsIn(first)) === 4, 5000, 'the first tab’s 4 stored');
+    await publishIn(second, range(0, 4, 'B'), false);
+    await waitFor(async () => (await rowsIn(first)) === 8, 5000, 'all 8 stored');
+    await first.close();
+    await second.close();
+    proxy.heal();
+    proxy.cut();
+
+    // A new tab takes over both: room for 4, the oldest.
+    const heir = await tab(options);
+    await openIn(heir);
+    const states = async () =>
+      (await logIn(heir, 'publish')).map(({ arg }) => ({
+        data: arg.data,
+        state: arg.state,
+        code: arg.error?.code,
+        name: arg.error?.name,
+      }));
+    await waitFor(
+      async () =>
+        (await states()).filter((s) => s.state === 'acknowledged' || s.state === 'refused').length === 8,
+      10_000,
+      'all 8 taken over answered or refused',
+    );
+    const refused = (await states()).filter((s) => s.state === 'refused');
+    expect(refused).toEqual(
+      range(0, 4, 'B').map((data) => ({ data, state: 'refused', code: 'outbox_full', name: 'ClientError' })),
+    );
+    expect((await states()).filter((s) => s.state === 'acknowledged').map((s) => s.data)).toEqual(
+      range(0, 4, 'A'),
+    );
+    // The server has the 4 it took, in order, and none of the refused; no row is left to send later.
+    const events = (await readLog(server.url, 'out', cursor)).events.map((e) => e.data);
+    expect(events).toEqual(range(0, 4, 'A'));
+    await waitFor(async () => (await rowsIn(heir)) === 0, 5000, 'the outbox emptied');
   });
 
   it('persist, two tabs sharing one connection: the leader tab reloaded mid-way; each tab’s publishes reach the server, in order', async () => {

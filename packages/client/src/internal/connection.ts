@@ -56,7 +56,7 @@ export interface Sink {
   reset(info: ResetInfo): void;
   /**
    * An error the app should hear about; with a `topic`, the server refused that topic (`forbidden`)
-   * and the connection goes on without it.
+   * or took it away (`unsubscribed`), and the connection goes on without it.
    */
   error(error: ClientError): void;
   notify(name: Notice, info: NoticeInfo): void;
@@ -109,11 +109,11 @@ export function createConnection(o: Resolved, sink: Sink, quiet?: boolean): Upst
   let probeTimer: ReturnType<typeof setTimeout> | undefined;
   let probeMs = o.probeIntervalMs;
   let token = o.token;
-  let refreshing = false;
+  let refreshing: boolean | undefined;
   // A token was fetched after the last 401 and nothing opened since: another 401 is terminal.
-  let refreshed = false;
+  let refreshed: boolean | undefined;
   let started = !!quiet;
-  let closed = false;
+  let closed: boolean | undefined;
   // Failed attempts in a row on the current transport that never opened.
   let strikes = 0;
 
@@ -121,8 +121,8 @@ export function createConnection(o: Resolved, sink: Sink, quiet?: boolean): Upst
     const name = names[i]!;
     const startedAt = Date.now();
     let live = true;
-    let openedAt = 0;
-    let seen = 0;
+    let openedAt: number | undefined;
+    let seen: number;
     // The attempt's one timer: the opening clocks of a stream, then the heartbeat watch.
     let idle: ReturnType<typeof setTimeout> | undefined;
     const arm = (ms: number, then: () => void): void => {
@@ -142,6 +142,8 @@ export function createConnection(o: Resolved, sink: Sink, quiet?: boolean): Upst
       setCursor: guard(sink.setCursor),
       event: guard(sink.event),
       reset: guard(sink.reset),
+      // Dropped like a refused topic: reported, and left out of the attempts to come.
+      unsubscribed: guard((info) => refuse(info.topics, new ClientError('unsubscribed'))),
       error: guard((error, list) => {
         if (!list) sink.error(error);
         // The whole `subscribe` was refused: ask again for the topics that are still allowed.
@@ -151,19 +153,19 @@ export function createConnection(o: Resolved, sink: Sink, quiet?: boolean): Upst
         seen = Date.now();
       },
       wait(began) {
-        if (!began) arm(o.connectTimeoutMs, link.explain);
+        if (!began) arm(o.connectTimeoutMs, link.why);
         else
           arm(o.openTimeoutMs, () => {
             close();
             link.fail({ silent: true, message: 'a buffering proxy?' });
           });
       },
-      explain() {
+      why() {
         clearTimeout(idle);
         close();
         diagnose(link).then(link.fail);
       },
-      open: guard((heartbeatMs, ping, head) => {
+      open: guard((heartbeatMs, head, ping) => {
         if (openedAt) return;
         openedAt = seen = Date.now();
         // Without a cursor the stream starts at the head: resuming from it covers the very first gap.
@@ -311,7 +313,7 @@ export function createConnection(o: Resolved, sink: Sink, quiet?: boolean): Upst
    * The connection's attempt (on `names[index]`) ended; `opened`: it had delivered (WebSocket
    * welcome, SSE opening, first poll answer).
    */
-  function lost(failure: Failure, opened: number): void {
+  function lost(failure: Failure, opened: number | undefined): void {
     const error = errorOf(failure);
     // One refused topic refuses only itself: come back at once with the others.
     if (failure.code === 'forbidden' && refuse(failure.topics ?? [], error)) {

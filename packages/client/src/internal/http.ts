@@ -44,7 +44,7 @@ export async function failureOf(response: Response): Promise<Failure> {
   } catch {
     // Not the protocol's error body (a proxy's page): the status alone decides.
   }
-  const seconds = Number(response.headers.get('retry-after'));
+  const seconds = +response.headers.get('retry-after')!;
   return {
     status: response.status,
     message: `HTTP ${response.status}`,

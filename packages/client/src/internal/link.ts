@@ -21,24 +21,29 @@ export interface Link extends Readonly<Omit<Resolved, 'topics' | 'token' | 'curs
    * for a sign of life where the transport can (a WebSocket). `head`: the cursor the stream starts
    * at, the client's own when it has none.
    */
-  open(heartbeatMs?: number, ping?: () => void, head?: string): void;
+  open(heartbeatMs?: number, head?: string, ping?: () => void): void;
   /** Anything arrived from the server: the connection is alive. */
   beat(): void;
   /**
    * Starts the opening clock of a stream (WebSocket, SSE), replacing the one running. Until the
    * answer began: `connectTimeoutMs`, after which the attempt is dropped and explained (see
-   * explain). Once it began (`began`, the HTTP head or the WebSocket handshake): `openTimeoutMs` for
+   * why). Once it began (`began`, the HTTP head or the WebSocket handshake): `openTimeoutMs` for
    * its first bytes (the SSE opening, the welcome), after which the attempt is dropped as held by
    * something in between (`silent`: a buffering proxy?). `open` stops it.
    */
   wait(began?: boolean): void;
   /**
-   * Drops the attempt and asks plain HTTP why it failed (see diagnose): a stream that failed before
+   * Explains the attempt: drops it and asks plain HTTP why it failed (see diagnose): a stream that failed before
    * it opened says nothing of why, and the browser hides a refused upgrade's status.
    */
-  explain(): void;
+  why(): void;
   event(envelope: Envelope): void;
   reset(info: ResetInfo): void;
+  /**
+   * The server removed these topics from the connection (`hub.unsubscribe`): they are dropped, as
+   * refused topics are, and reported with the code `unsubscribed`; the cursor does not move.
+   */
+  unsubscribed(info: { topics: string[] }): void;
   /**
    * A non-fatal error the app should hear about; with `refused`, the server refused those topics
    * (`forbidden`) on the open connection, which carries on without them.

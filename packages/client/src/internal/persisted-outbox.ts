@@ -1,5 +1,6 @@
 import type { Client, PublishInfo } from '../client.ts';
 import type { ClientError } from '../client-error.ts';
+import type { Resolved } from '../options.ts';
 import type { PublishMessage } from './link.ts';
 
 interface Row {
@@ -34,20 +35,28 @@ const committed = (transaction: IDBTransaction): Promise<void> =>
  * client that starts takes over the rows of every owner whose lock is free, holding that lock while
  * it does, so two clients starting together cannot both take them; then it sends them, oldest
  * first, before anything published meanwhile (the chain it resolves to is what they wait for).
+ * They count towards `maxOutbox` like the client's own: those that find the outbox full (with
+ * what was published before this loaded and the rows taken over before them) are refused with
+ * `outbox_full` (a `publish` event, `refused`) and deleted, so the bound holds across tabs too.
  *
  * From then on it follows the client's `publish` events: `queued` writes the row, `acknowledged`
  * and `refused` delete it, except a refusal by `close()`, which leaves it for the next client. What
  * was published before this loaded (`outbox`, in order) is written at once. Rejects where IndexedDB
  * or Web Locks are missing or refused (a private window may refuse IndexedDB); the outbox then stays
  * in memory.
+ *
+ * `emit` tells the client's listeners; `Refusal` is the ClientError class, handed over rather than
+ * imported: an import would move it into a chunk of its own that every client would load.
  */
 export async function persistOutbox(
-  url: string,
+  o: Pick<Resolved, 'url' | 'maxOutbox'>,
   client: Pick<Client, 'on' | 'status'>,
   outbox: Set<PublishMessage>,
   send: (message: PublishMessage, before: Promise<unknown>) => Promise<string>,
+  emit: (name: 'publish', info: PublishInfo) => void,
+  Refusal: typeof ClientError,
 ): Promise<unknown> {
-  const name = `tidings-outbox:${new URL(url, location.href).href}`;
+  const name = `tidings-outbox:${new URL(o.url, location.href).href}`;
   const me = Math.random().toString(36).slice(2);
   const lockOf = (owner: string) => `${name}:${owner}`;
   let release!: () => void;
@@ -97,11 +106,16 @@ export async function persistOutbox(
 
   // Published before this loaded: written after the rows taken over, which go out first.
   for (const message of outbox) put(message);
-  // Queued now, synchronously, before the listener below: their rows are written already.
-  const last = adopted.reduce<Promise<unknown>>(
-    (before, row) => send(row.message, before).catch(String),
-    Promise.resolve(),
-  );
+  // Queued now, synchronously, before the listener below: their rows are written already. The
+  // outbox grows with each one queued; a closed client refuses them all with `closed`, keeping them.
+  const last = adopted.reduce<Promise<unknown>>((before, row) => {
+    if (outbox.size < o.maxOutbox || client.status === 'closed')
+      return send(row.message, before).catch(String);
+    store().delete(row.key);
+    const error = new Refusal('outbox_full', `${outbox.size} waiting`);
+    emit('publish', { ...row.message, state: 'refused', error });
+    return before;
+  }, Promise.resolve());
   client.on('publish', ({ state, id: _, error, ...message }: PublishInfo) => {
     if (state === 'queued') put(message);
     else if (state !== 'sent' && !closed && (error as ClientError)?.code !== 'closed') {

@@ -59,8 +59,8 @@ export function createSharedConnection(o: Resolved, sink: Sink): Upstream {
   });
   // The leader's last status notice (its arguments): a tab that joins hears it.
   let last: Any[] | undefined;
-  let started = false;
-  let heard = false;
+  let started: boolean | undefined;
+  let heard: boolean | undefined;
   // Calls `k` in the other tabs (in one: `to`) with these arguments.
   const post = (k: string, a: Any[] = [], to?: string): void => {
     if (started) channel.postMessage({ k, a: a.map(wire), to });

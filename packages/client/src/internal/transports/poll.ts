@@ -4,18 +4,18 @@ import type { Opener } from '../link.ts';
 
 function createPoller(long: boolean): Opener {
   return (link) => {
-    let abort: AbortController | undefined;
+    let abort: AbortController;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // The first long poll asks for no wait: it answers at once, so the transport is known to work
     // (and a cursor is known) without holding the caller for the whole timeout.
     let waitS = 0;
-    let stopped = false;
+    let stopped: boolean | undefined;
 
     const run = async (): Promise<unknown> => {
       abort = new AbortController();
       // A poll not answered within its wait plus `connectTimeoutMs` is abandoned: a frozen server or
       // a dead network would otherwise hold it for ever. It counts as a network failure (retry).
-      const guard = setTimeout(() => abort?.abort(), waitS * 1000 + link.connectTimeoutMs);
+      const guard = setTimeout(() => abort.abort(), waitS * 1000 + link.connectTimeoutMs);
       try {
         const response = await send(
           link,
@@ -48,7 +48,7 @@ function createPoller(long: boolean): Opener {
       close() {
         stopped = true;
         clearTimeout(timer);
-        abort?.abort();
+        abort.abort();
       },
     };
   };

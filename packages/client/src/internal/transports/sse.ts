@@ -15,19 +15,21 @@ import { createSseDecoder } from '../sse-decoder.ts';
  */
 export const openSse: Opener = (link) => {
   const abort = new AbortController();
-  let done = false;
+  let done: boolean | undefined;
   let notice: CloseNotice | undefined;
   const decode = createSseDecoder(
     (event, data) => {
       const value = JSON.parse(data);
-      if (event === 'close') notice = value;
-      else link[event === 'reset' ? event : 'event'](value);
+      // Only an envelope has an id (an event may be named `reset`); the control events have none.
+      if (value.id) link.event(value);
+      else if (event === 'close') notice = value;
+      else if (event === 'reset' || event === 'unsubscribed') link[event](value);
     },
     // `open heartbeat=15000 cursor=<head>` (older servers: `open`). Opening twice changes nothing.
     (text) => {
-      // Without a heartbeat the interval is NaN, which watches nothing, as 0 would.
+      // Without a heartbeat the interval is NaN (`+undefined`), which watches nothing, as 0 would.
       if (text.startsWith('open')) {
-        link.open(Number(/heartbeat=(\d+)/.exec(text)?.[1]), undefined, / cursor=(\S+)/.exec(text)?.[1]);
+        link.open(+(/heartbeat=(\d+)/.exec(text)?.[1] as string), / cursor=(\S+)/.exec(text)?.[1]);
       }
     },
   );

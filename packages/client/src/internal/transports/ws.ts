@@ -20,8 +20,8 @@ import { createPending } from '../pending.ts';
 export const openWs: Opener = (link) => {
   const socket = new link.WebSocket(linkUrl(link, 'ws').replace(/^http/, 'ws'));
   const [wait, settle, drop] = createPending();
-  let welcomed = false;
-  let ended = false;
+  let welcomed: boolean | undefined;
+  let ended: boolean | undefined;
   // A closing server's `close` message: this client's own delay before it comes back.
   let retryMs: number | undefined;
   const post = (type: string, fields?: object) => socket.send(JSON.stringify({ type, ...fields }));
@@ -54,8 +54,8 @@ export const openWs: Opener = (link) => {
     }
     if (type === 'welcome') {
       welcomed = true;
-      link.open(m.heartbeat, () => post('ping'), m.cursor);
-    } else if (type === 'event' || type === 'reset') link[type](m);
+      link.open(m.heartbeat, m.cursor, () => post('ping'));
+    } else if (type === 'event' || type === 'reset' || type === 'unsubscribed') link[type](m);
     else if (type === 'close') retryMs = m.retryMs;
     else if (type === 'ping') post('pong');
     else if (type === 'ack') settle(m.ref, m.id);
@@ -68,7 +68,7 @@ export const openWs: Opener = (link) => {
   // biome-ignore lint/suspicious/noExplicitAny: a CloseEvent, or the Event of `error` (no code, no reason).
   socket.onclose = socket.onerror = ({ code, reason }: any) => {
     if (ended) return;
-    if (!welcomed) return link.explain();
+    if (!welcomed) return link.why();
     end();
     link.fail({
       close: code,
