@@ -98,9 +98,8 @@ const postgres = 'packages/postgres/src/postgres-broker-options.ts';
 const jwtAccepts = hubAccepts((name, value) => ({ jwt: { jwksUrl: JWKS_URL, [name]: value } }));
 
 // Every option interface whose JSDoc states, field by field, the default and how to turn it off.
-// ClientOptions is not listed yet: its JSDoc states defaults (checked below), and configuration.md
-// how to turn each option off (checked below too), but its JSDoc does not say the latter yet.
 const INTERFACES: OptionInterface[] = [
+  { path: 'packages/client/src/options.ts', name: 'ClientOptions', part: clientPart },
   {
     path: core,
     name: 'HubOptions',
