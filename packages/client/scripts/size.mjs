@@ -2,7 +2,9 @@
 // (@tidings/core/protocol, tree-shaken), minified, gzipped, split where the source asks for it with
 // a dynamic import(). What loads with `createClient` (the entry chunk and every chunk it imports
 // statically) is measured against the budget; a chunk reached only through import() (the IndexedDB
-// outbox of `persist: true`) is reported apart. Exits 1 over the budget.
+// outbox of `persist: true`) is reported apart. Exits 1 over the budget. With --by-file, also
+// what each source file puts into the eager chunks, minified (gzip works on the whole, so a file's
+// share of the gzipped size is estimated in proportion).
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
@@ -53,6 +55,21 @@ for (const path of Object.keys(outputs)) {
   console.log(
     `  loaded when used: ${sources}: ${size.bytes} bytes minified, ${size.gzipBytes} bytes min+gzip`,
   );
+}
+if (process.argv.includes('--by-file')) {
+  const byFile = new Map();
+  for (const path of eager) {
+    for (const [input, { bytesInOutput }] of Object.entries(outputs[path].inputs)) {
+      const name = input.replace(/^.*?\/packages\//, '');
+      byFile.set(name, (byFile.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  const ratio = gzipBytes / bytes;
+  for (const [name, size] of [...byFile].sort((a, b) => b[1] - a[1])) {
+    console.log(
+      `  ${String(size).padStart(6)} B minified, ~${String(Math.round(size * ratio)).padStart(5)} B gzip  ${name}`,
+    );
+  }
 }
 if (gzipBytes > BUDGET_BYTES) {
   console.error(`over budget by ${gzipBytes - BUDGET_BYTES} bytes`);
