@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ClientOptions, ResetInfo, TransportName } from '../src/index.ts';
 import {
-  ClientError,
-  type ClientOptions,
-  createClient,
-  type ResetInfo,
-  type TransportName,
-} from '../src/index.ts';
+  type ClientSetup,
+  RUNTIMES,
+  type Runtime,
+  startClient,
+  type TestClient,
+} from './support/runtimes.ts';
 import { startServer, type TestServer } from './support/server.ts';
 import { waitFor } from './support/wait.ts';
 
@@ -20,8 +21,9 @@ async function server(options: Parameters<typeof startServer>[0] = {}): Promise<
   return s;
 }
 
-function client(options: ClientOptions) {
-  const c = createClient({ sharedConnection: false, ...options });
+/** A client in `runtime` (its errors arrive as plain data: `isClientError` is `instanceof ClientError` there). */
+async function client(runtime: Runtime, options: ClientOptions, setup?: ClientSetup): Promise<TestClient> {
+  const c = await startClient(runtime, options, setup);
   open.push(c);
   return c;
 }
@@ -32,25 +34,33 @@ const settled = (promise: Promise<unknown>) =>
     (error: unknown) => error,
   );
 
-describe('ready()', () => {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(RUNTIMES)('%s: ready()', (runtime) => {
   it('waits for the first open, resolves at once while open, and again after a reconnect', async () => {
     const s = await server();
-    const c = client({ url: s.url, reconnectDelayMs: 20 });
+    const c = await client(runtime, { url: s.url, reconnectDelayMs: 20 });
     let done = false;
     const first = c.ready().then(() => {
       done = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    // No topic yet: the client is idle and not connecting.
+    // Commands run in order: once `state` answers, `ready()` was called; then 50 ms pass.
+    await c.state();
+    await sleep(50);
     expect(done).toBe(false);
-    expect(c.status).toBe('idle');
-    c.subscribe('a', () => {});
+    // No topic yet: the client is idle and not connecting.
+    expect((await c.state()).status).toBe('idle');
+    expect(done).toBe(false);
+    await c.subscribe('a');
     await first;
+    // The status when ready() resolved (it comes with the answer).
     expect(c.status).toBe('open');
     expect(await settled(c.ready())).toBe('resolved');
     await s.stop();
     await waitFor(() => c.status === 'reconnecting');
     const again = c.ready();
+    // Called while the server is down: it can only resolve at the next open.
+    expect((await c.state()).status).not.toBe('open');
     await s.start();
     await again;
     expect(c.status).toBe('open');
@@ -60,59 +70,74 @@ describe('ready()', () => {
     const s = await server({
       hub: { anonymous: false, jwt: { secret: 'a-test-secret-that-is-at-least-32-bytes-long' } },
     });
-    const c = client({ url: s.url, token: 'not-a-jwt', topics: ['a'] });
-    const error = await settled(c.ready());
-    expect(error).toBeInstanceOf(ClientError);
-    expect(error).toMatchObject({ code: 'unauthorized', status: 401 });
-    expect(c.status).toBe('closed');
+    // ready() in the same turn as createClient, as an app would call it.
+    const c = await client(
+      runtime,
+      { url: s.url, token: 'not-a-jwt', topics: ['a'] },
+      { readyAtStart: true },
+    );
+    const error = await settled(c.readyAtStart!);
+    expect(error).toMatchObject({ isClientError: true, code: 'unauthorized', status: 401 });
+    expect((await c.state()).status).toBe('closed');
   });
 });
 
-describe('close() is final', () => {
+describe.each(RUNTIMES)('%s: close() is final', (runtime) => {
   it('pending ready() rejects; subscribe throws, publish and ready reject, all with ClientError closed', async () => {
     const s = await server();
-    const c = client({ url: s.url });
-    const pending = c.ready();
-    c.close();
-    for (const error of [
-      await settled(pending),
-      await settled(c.ready()),
-      await settled(c.publish('a', 1)),
-    ]) {
-      expect(error).toBeInstanceOf(ClientError);
-      expect(error).toMatchObject({ code: 'closed' });
-    }
-    expect(() => c.subscribe('a', () => {})).toThrow(expect.objectContaining({ code: 'closed' }));
-    expect(c.status).toBe('closed');
+    const c = await client(runtime, { url: s.url });
+    const pending = c.call({ method: 'ready' });
+    expect(await c.call({ method: 'close' })).toEqual({ how: 'returned' });
+    const closed = {
+      how: 'rejected',
+      error: expect.objectContaining({ isClientError: true, code: 'closed' }),
+    };
+    // Each a promise that rejects, not a throw.
+    expect(await pending).toEqual(closed);
+    expect(await c.call({ method: 'ready' })).toEqual(closed);
+    expect(await c.call({ method: 'publish', topic: 'a', data: 1 })).toEqual(closed);
+    // subscribe throws at once.
+    await expect(c.subscribe('a')).rejects.toMatchObject({
+      outcome: { how: 'threw', error: { isClientError: true, code: 'closed' } },
+    });
+    expect((await c.state()).status).toBe('closed');
     // Nothing reconnects behind the app's back.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expect(s.hub.stats().connections.total).toBe(0);
   });
 });
 
-describe.each(['ws', 'sse', 'long-poll'] as TransportName[])('%s: onReset per subscription', (transport) => {
+describe.each(
+  RUNTIMES.flatMap((runtime) =>
+    (['ws', 'sse', 'long-poll'] as TransportName[]).map((t) => [runtime, t] as const),
+  ),
+)('%s %s: onReset per subscription', (runtime, transport) => {
   it('a reset of one topic reaches its subscriptions only; a reset of all reaches every one', async () => {
     const s = await server({ hub: { retentionByTopic: { b: { count: 2 } } } });
     const cursor = await s.hub.publish('x', 'before');
     // While the client was away: `b` loses events (2 kept of 5), `a` keeps its one.
     await s.hub.publish('a', 1);
     for (let i = 0; i < 5; i++) await s.hub.publish('b', i);
-    const c = client({ url: s.url, transports: [transport], cursor });
+    const c = await client(runtime, { url: s.url, transports: [transport], cursor });
     const resets: Record<string, ResetInfo[]> = { a: [], b: [], all: [] };
     const got: string[] = [];
-    c.subscribe('a', (d) => got.push(`a${d}`), { onReset: (info) => resets.a!.push(info) });
-    c.subscribe('b', (d) => got.push(`b${d}`), { onReset: (info) => resets.b!.push(info) });
-    c.on('reset', (info) => resets.all!.push(info));
+    c.on('reset', ((info: ResetInfo) => resets.all!.push(info)) as never);
+    await c.subscribeTogether([
+      { topic: 'a', onData: (d) => got.push(`a${d}`), onReset: (info) => resets.a!.push(info) },
+      { topic: 'b', onData: (d) => got.push(`b${d}`), onReset: (info) => resets.b!.push(info) },
+    ]);
     await waitFor(() => got.length === 3, 5000, 'what is retained');
     expect(got).toEqual(['a1', 'b3', 'b4']);
     expect(resets.a).toEqual([]);
     expect(resets.b).toEqual([{ cursor: expect.any(String), topics: ['b'] }]);
     expect(resets.all).toEqual(resets.b);
 
-    const foreign = client({ url: s.url, transports: [transport], cursor: 'zzzzforeign0-3' });
+    const foreign = await client(runtime, { url: s.url, transports: [transport], cursor: 'zzzzforeign0-3' });
     const each: string[] = [];
-    foreign.subscribe('a', () => {}, { onReset: (info) => each.push(`a:${info.topics ?? 'all'}`) });
-    foreign.subscribe('b', () => {}, { onReset: (info) => each.push(`b:${info.topics ?? 'all'}`) });
+    await foreign.subscribeTogether([
+      { topic: 'a', onReset: (info) => each.push(`a:${info.topics ?? 'all'}`) },
+      { topic: 'b', onReset: (info) => each.push(`b:${info.topics ?? 'all'}`) },
+    ]);
     // A cursor of another epoch: a full reset to the start of this one, after which `b` (trimmed in
     // this epoch too) is also reset on its own as its retained events follow.
     await waitFor(() => each.length >= 3, 5000, 'the full reset');
