@@ -3,6 +3,7 @@ import { admissionCases, THROTTLE_PER_SECOND } from './cases/admission-cases.ts'
 import { authCases } from './cases/auth-cases.ts';
 import { backlogCases, backpressureCases } from './cases/backlog-cases.ts';
 import { badInputCases } from './cases/bad-input-cases.ts';
+import { clientCases } from './cases/client-cases.ts';
 import { CONFLATED_PREFIX, conflationCases } from './cases/conflation-cases.ts';
 import { headCapacityCases, headCases } from './cases/head-cases.ts';
 import { heartbeatCases, silentNetworkCases } from './cases/heartbeat-cases.ts';
@@ -110,6 +111,7 @@ export function defineConformanceSuite(target: ConformanceTarget): void {
       badInputCases(h);
       mountCases(h, 'root');
       backlogCases(h);
+      clientCases(h);
     });
     const mounts = target.capabilities.mounts ?? ['root'];
     if (mounts.includes('prefixed')) {
