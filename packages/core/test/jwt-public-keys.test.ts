@@ -127,8 +127,13 @@ describe('public-key JWTs with inline keys', () => {
     for (const [name, claims] of Object.entries(cases)) {
       expect(await refusal(verifyJwt(await key.sign(claims), options)), name).toBe('unauthorized');
     }
-    // Within the leeway: expired a second ago is still accepted with 2 s of leeway.
-    expect((await verifyJwt(await key.sign({ ...ok, sub: 'l', exp: nowS() - 1 }), options)).id).toBe('l');
+    // Within the leeway: a token whose exp is this second has expired (exp ≤ now, in the whole
+    // seconds JWTs count), so without leeway it is refused, and with 2 s of it accepted. (With
+    // exp a second ago instead, a second boundary crossed while a busy machine signs puts it at the
+    // edge of the leeway, and it is refused: this test once failed so under load.)
+    const justExpired = await key.sign({ ...ok, sub: 'l', exp: nowS() });
+    expect(await refusal(verifyJwt(justExpired, { ...base, leewayMs: 0 })), 'no leeway').toBe('unauthorized');
+    expect((await verifyJwt(justExpired, options)).id).toBe('l');
   });
 
   it('refuses malformed tokens with the same unauthorized, never a crash', async () => {
