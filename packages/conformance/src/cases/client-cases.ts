@@ -1,5 +1,9 @@
-import { type Client, createClient, type TransportName } from '@tidings/client';
+// @tidings/client is imported by path, not by package name: its tests use @tidings/testing, whose
+// tests use this suite, so a dependency on the package would make a workspace cycle (as in
+// behind-proxy.ts).
+
 import { describe, expect } from 'vitest';
+import { type Client, createClient, type TransportName } from '../../../client/src/index.ts';
 import { Inbox } from '../clients/inbox.ts';
 import { type Harness, uniqueTopic, useCleanup } from '../harness.ts';
 import { spec } from './case-kit.ts';
