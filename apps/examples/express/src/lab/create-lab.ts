@@ -103,7 +103,23 @@ export function createLab(options: LabOptions): Lab {
       res.status(401).json({ error: 'a valid token is required' });
       return;
     }
-    const cut = cutter.cut((req) => realtime(req) && (tokenSubject(req) ?? labUser(req)) === user);
+    const isUser = (req: IncomingMessage) => realtime(req) && (tokenSubject(req) ?? labUser(req)) === user;
+    const cut = cutter.cut(isUser);
+    if (cut === 0) {
+      // Nothing in flight: a short poller between two polls. An outage counted from now could end
+      // before its next poll (a busy machine delays the page's timer), and it would never see the
+      // cut. So its next request is refused whenever it comes (within 10 s), and the ones after it
+      // for `outageMs` from then.
+      let firstRefusedAt: number | undefined;
+      cutter.cut(
+        (req) => {
+          if (!isUser(req)) return false;
+          firstRefusedAt ??= performance.now();
+          return performance.now() - firstRefusedAt < outageMs;
+        },
+        { outageMs: 10_000 },
+      );
+    }
     res.json({ user, cut, outageMs });
   });
 
