@@ -1,40 +1,16 @@
 import { createHub } from '@tidings/core';
 import type { BrokerHead, EventRecord } from '@tidings/core/broker';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPostgresBroker, type PostgresBroker, type PostgresBrokerOptions } from '../src/index.ts';
-import { dropSchemas, uniqueSchema, useSharedPg } from './helpers/shared-pg.ts';
+import { usePgScratch } from './helpers/shared-pg.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
-const db = useSharedPg();
+const db = usePgScratch({ poolMax: 10 });
 type Seen = { seq: number; topic: string; data: string } | { reset: BrokerHead };
 
-const brokers: PostgresBroker[] = [];
-const schemas: string[] = [];
-const pools: pg.Pool[] = [];
-
-afterEach(async () => {
-  for (const broker of brokers.splice(0)) await broker.close();
-  for (const pool of pools.splice(0)) await pool.end();
-  await dropSchemas(db.url(), schemas.splice(0));
-});
-
-function newPool(): pg.Pool {
-  const pool = new pg.Pool({ connectionString: db.url(), max: 10 });
-  pools.push(pool);
-  return pool;
-}
-
-function newSchema(): string {
-  const schema = uniqueSchema();
-  schemas.push(schema);
-  return schema;
-}
-
 async function broker(schema: string, options: Partial<PostgresBrokerOptions> = {}): Promise<PostgresBroker> {
-  const created = await createPostgresBroker({ pool: options.pool ?? newPool(), schema, ...options });
-  brokers.push(created);
-  return created;
+  const created = await createPostgresBroker({ pool: options.pool ?? db.pool(), schema, ...options });
+  return db.track(created);
 }
 
 function listen(target: PostgresBroker): Seen[] {
@@ -53,7 +29,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 describe('createPostgresBroker', () => {
   it('orders events from many nodes and delivers each once, in order, on every node', async () => {
-    const schema = newSchema();
+    const schema = db.schema();
     const a = await broker(schema);
     const b = await broker(schema);
     const seenA = listen(a);
@@ -71,7 +47,7 @@ describe('createPostgresBroker', () => {
   });
 
   it('replays retained events on the asked topics, page by page', async () => {
-    const schema = newSchema();
+    const schema = db.schema();
     const a = await broker(schema, { readBatchSize: 3 });
     for (let i = 1; i <= 10; i++) await publish(a, i % 3 === 0 ? 'b' : 'a', { i });
     const epoch = a.head().epoch;
@@ -89,7 +65,7 @@ describe('createPostgresBroker', () => {
 
 describe('retention per topic', () => {
   it('a quiet topic resumes without a reset after a busy topic wrote 100 times the retention', async () => {
-    const schema = newSchema();
+    const schema = db.schema();
     const a = await broker(schema, { retentionCount: 5, readBatchSize: 4, trimIntervalMs: 50 });
     await publish(a, 'quiet', 'q1');
     for (let i = 0; i < 500; i++) await publish(a, 'busy', i);
@@ -106,7 +82,7 @@ describe('retention per topic', () => {
   });
 
   it('applies retentionByTopic patterns, the longest match winning', async () => {
-    const schema = newSchema();
+    const schema = db.schema();
     const a = await broker(schema, {
       retentionCount: 50,
       retentionByTopic: { 'prices.*': { count: 2 }, 'prices.gold': { count: 4 } },
@@ -125,8 +101,8 @@ describe('retention per topic', () => {
   });
 
   it('expires events by age; the trim drops rows and keeps exact loss marks, then forgets empty topics', async () => {
-    const schema = newSchema();
-    const pool = newPool();
+    const schema = db.schema();
+    const pool = db.pool();
     const a = await broker(schema, {
       pool,
       retentionMs: 60_000,
@@ -164,8 +140,8 @@ describe('retention per topic', () => {
   });
 
   it('answers reset for a log with another epoch', async () => {
-    const schema = newSchema();
-    const pool = newPool();
+    const schema = db.schema();
+    const pool = db.pool();
     const a = await broker(schema, { pool });
     const seen = listen(a);
     await publish(a, 't', 1);
@@ -183,8 +159,8 @@ describe('retention per topic', () => {
 
 describe('a restore from a backup', () => {
   it('takes the sequence back below what nodes delivered: a new epoch, every node and cursor reset, no silent loss', async () => {
-    const schema = newSchema();
-    const pool = newPool();
+    const schema = db.schema();
+    const pool = db.pool();
     const a = await broker(schema, { pool });
     const b = await broker(schema);
     const seenB: ({ id: string; data: string } | { reset: BrokerHead })[] = [];

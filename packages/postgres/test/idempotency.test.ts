@@ -1,46 +1,42 @@
 import { createHub, type Hub } from '@tidings/core';
 import { type EventRecord, isDuplicatePublish, type PublishInput } from '@tidings/core/broker';
 import { type Served, serve } from '@tidings/node';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresBroker, type PostgresBroker } from '../src/index.ts';
-import { dropSchemas, uniqueSchema, useSharedPg } from './helpers/shared-pg.ts';
+import { usePgScratch } from './helpers/shared-pg.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
 // Idempotency keys on Postgres: two nodes (each its own pool) on one schema, a key checked and
 // stored in the publish statement, and inside the app's transaction when there is one.
-const db = useSharedPg();
-const brokers: PostgresBroker[] = [];
-const schemas: string[] = [];
-const pools: pg.Pool[] = [];
+const db = usePgScratch({ poolMax: 4 });
 const clients: pg.PoolClient[] = [];
 const served: Served[] = [];
 
+// Runs before the scratch's own cleanup (after hooks run in reverse order of registration), so
+// servers close and app clients return before brokers close and pools end.
 afterEach(async () => {
   for (const server of served.splice(0)) await server.close();
   for (const client of clients.splice(0)) client.release(true);
-  for (const broker of brokers.splice(0)) await broker.close();
-  for (const pool of pools.splice(0)) await pool.end();
-  await dropSchemas(db.url(), schemas.splice(0));
 });
 
+/** The schema the last `nodes()` call put its brokers on. */
+let nodesSchema = '';
+
 async function nodes(count = 2, trimIntervalMs?: number): Promise<PostgresBroker[]> {
-  const schema = uniqueSchema();
-  schemas.push(schema);
+  const schema = db.schema();
+  nodesSchema = schema;
   const created: PostgresBroker[] = [];
   for (let i = 0; i < count; i++) {
     const options = trimIntervalMs === undefined ? {} : { trimIntervalMs };
-    created.push(await createPostgresBroker({ connectionString: db.url(), schema, pollMs: 10, ...options }));
+    created.push(
+      db.track(await createPostgresBroker({ connectionString: db.url(), schema, pollMs: 10, ...options })),
+    );
   }
-  brokers.push(...created);
   return created;
 }
 
-function appPool(): pg.Pool {
-  const pool = new pg.Pool({ connectionString: db.url(), max: 4 });
-  pools.push(pool);
-  return pool;
-}
+const appPool = () => db.pool();
 
 async function begin(pool: pg.Pool): Promise<pg.PoolClient> {
   const client = await pool.connect();
@@ -117,7 +113,7 @@ describe('idempotency keys on two nodes sharing Postgres', () => {
     const [a] = await nodes(1, 50);
     const pool = appPool();
     const keys = async () =>
-      (await pool.query(`SELECT key FROM ${schemas[0]}.idempotency_keys ORDER BY key`)).rows.map(
+      (await pool.query(`SELECT key FROM ${nodesSchema}.idempotency_keys ORDER BY key`)).rows.map(
         (r) => r.key,
       );
     const kept = await a!.publish(keyed('kept', 0));

@@ -1,39 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { EventRecord } from '@tidings/core/broker';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createPostgresBroker, type PostgresBroker, SCHEMA_VERSION, schemaSql } from '../src/index.ts';
-import { dropSchemas, uniqueSchema, useSharedPg } from './helpers/shared-pg.ts';
+import type pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { createPostgresBroker, SCHEMA_VERSION, schemaSql } from '../src/index.ts';
+import { usePgScratch } from './helpers/shared-pg.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
 // `sql/schema.sql` ships for teams that run their own migrations and start the broker with
 // `migrate: false`. It is written by hand, so nothing but these tests keeps it equal to what the
 // broker creates itself (`schemaSql()`): the same statements, the same catalog once applied, and a
 // broker that works on it.
-const db = useSharedPg();
+const db = usePgScratch({ poolMax: 5 });
 const SHIPPED = readFileSync(new URL('../sql/schema.sql', import.meta.url), 'utf8');
-
-const brokers: PostgresBroker[] = [];
-const schemas: string[] = [];
-const pools: pg.Pool[] = [];
-
-afterEach(async () => {
-  for (const broker of brokers.splice(0)) await broker.close();
-  for (const pool of pools.splice(0)) await pool.end();
-  await dropSchemas(db.url(), schemas.splice(0));
-});
-
-function newPool(): pg.Pool {
-  const pool = new pg.Pool({ connectionString: db.url(), max: 5 });
-  pools.push(pool);
-  return pool;
-}
-
-function newSchema(): string {
-  const schema = uniqueSchema();
-  schemas.push(schema);
-  return schema;
-}
 
 /** The SQL without its `--` comments. */
 const withoutComments = (sql: string) => sql.replace(/--[^\n]*/g, '');
@@ -86,9 +64,9 @@ describe('sql/schema.sql', () => {
   });
 
   it('applied by hand (twice), gives the catalog the broker migrates to, and a broker with migrate: false works on it', async () => {
-    const pool = newPool();
-    const manual = newSchema();
-    const migrated = newSchema();
+    const pool = db.pool();
+    const manual = db.schema();
+    const migrated = db.schema();
 
     // Without its tables, a broker that does not migrate cannot start: what follows runs on the file.
     await expect(
@@ -96,7 +74,7 @@ describe('sql/schema.sql', () => {
     ).rejects.toThrow();
     await pool.query(shippedFor(manual));
     await pool.query(shippedFor(manual)); // idempotent, as the header says
-    brokers.push(await createPostgresBroker({ pool, schema: migrated }));
+    db.track(await createPostgresBroker({ pool, schema: migrated }));
 
     const want = (await catalog(pool, migrated)) as { tables: { table_name: string }[] };
     expect(want.tables.map((t) => t.table_name)).toEqual([
@@ -120,10 +98,8 @@ describe('sql/schema.sql', () => {
       trimIntervalMs: 50,
       onError: (e: unknown) => errors.push(e),
     } as const;
-    const a = await createPostgresBroker(options);
-    brokers.push(a);
-    const b = await createPostgresBroker(options);
-    brokers.push(b);
+    const a = db.track(await createPostgresBroker(options));
+    const b = db.track(await createPostgresBroker(options));
     const seen: string[] = [];
     b.subscribe({ event: (r: EventRecord) => seen.push(r.data), reset: () => seen.push('reset') });
 

@@ -1,37 +1,31 @@
 import { createHub } from '@tidings/core';
 import type { BrokerHead, EventRecord } from '@tidings/core/broker';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresBroker, type PostgresBroker } from '../src/index.ts';
-import { dropSchemas, uniqueSchema, useSharedPg } from './helpers/shared-pg.ts';
+import { usePgScratch } from './helpers/shared-pg.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
 // Events published inside the app's transactions: they exist iff it commits, and the feed delivers
 // them in seq order even when transactions commit in another order than they took their seqs.
-const db = useSharedPg();
+const db = usePgScratch({ poolMax: 12 });
 type Seen = { seq: number; data: string } | { reset: BrokerHead };
 
-const brokers: PostgresBroker[] = [];
-const schemas: string[] = [];
-const pools: pg.Pool[] = [];
 const clients: pg.PoolClient[] = [];
 
-afterEach(async () => {
+// Runs before the scratch's own cleanup (after hooks run in reverse order of registration), so
+// open transactions end before brokers close and pools end.
+afterEach(() => {
   for (const client of clients.splice(0)) client.release(true);
-  for (const broker of brokers.splice(0)) await broker.close();
-  for (const pool of pools.splice(0)) await pool.end();
-  await dropSchemas(db.url(), schemas.splice(0));
 });
 
 async function setup(nodes = 2): Promise<{ pool: pg.Pool; schema: string; brokers: PostgresBroker[] }> {
-  const pool = new pg.Pool({ connectionString: db.url(), max: 12 });
-  pools.push(pool);
-  const schema = uniqueSchema();
-  schemas.push(schema);
+  const pool = db.pool();
+  const schema = db.schema();
   const created: PostgresBroker[] = [];
-  for (let i = 0; i < nodes; i++) created.push(await createPostgresBroker({ pool, schema, pollMs: 10 }));
-  brokers.push(...created);
+  for (let i = 0; i < nodes; i++)
+    created.push(db.track(await createPostgresBroker({ pool, schema, pollMs: 10 })));
   await pool.query(`CREATE TABLE ${schema}.notes (id serial PRIMARY KEY, text text NOT NULL)`);
   return { pool, schema, brokers: created };
 }
@@ -197,8 +191,7 @@ describe('publishing inside transactions', () => {
     let started = false;
     const starting = createPostgresBroker({ pool, schema, pollMs: 10 }).then((created) => {
       started = true;
-      brokers.push(created);
-      return created;
+      return db.track(created);
     });
     await sleep(150);
     expect(started).toBe(false);

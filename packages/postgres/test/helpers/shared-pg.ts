@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type PgServer, startPgServer } from './pg-server.ts';
 
 /**
@@ -33,4 +33,49 @@ export async function dropSchemas(url: string, schemas: readonly string[]): Prom
   await client.connect();
   for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await client.end();
+}
+
+/** What a test file creates on the shared server, all of it closed or dropped after each test. */
+export interface PgScratch {
+  /** The shared server's connection string. */
+  url(): string;
+  /** A new pool of at most `max` connections, ended after the test. */
+  pool(): pg.Pool;
+  /** A new schema name, dropped after the test. */
+  schema(): string;
+  /** Closes `broker` after the test, before its pool ends and its schema is dropped. */
+  track<T extends { close(): Promise<void> }>(broker: T): T;
+}
+
+/**
+ * The shared server plus per-test cleanup: brokers close first (they hold pool clients), then
+ * pools end, then schemas drop, so a test leaves the server as it found it.
+ */
+export function usePgScratch(options: { poolMax: number }): PgScratch {
+  const db = useSharedPg();
+  const brokers: { close(): Promise<void> }[] = [];
+  const pools: pg.Pool[] = [];
+  const schemas: string[] = [];
+  afterEach(async () => {
+    for (const broker of brokers.splice(0)) await broker.close();
+    for (const pool of pools.splice(0)) await pool.end();
+    await dropSchemas(db.url(), schemas.splice(0));
+  });
+  return {
+    url: db.url,
+    pool() {
+      const pool = new pg.Pool({ connectionString: db.url(), max: options.poolMax });
+      pools.push(pool);
+      return pool;
+    },
+    schema() {
+      const schema = uniqueSchema();
+      schemas.push(schema);
+      return schema;
+    },
+    track(broker) {
+      brokers.push(broker);
+      return broker;
+    },
+  };
 }
