@@ -93,6 +93,7 @@ interface OptionInterface {
 }
 
 const core = 'packages/core/src/options.ts';
+const coreAuth = 'packages/core/src/auth/auth-options.ts';
 const redis = 'packages/redis/src/redis-broker-options.ts';
 const postgres = 'packages/postgres/src/postgres-broker-options.ts';
 const jwtAccepts = hubAccepts((name, value) => ({ jwt: { jwksUrl: JWKS_URL, [name]: value } }));
@@ -106,11 +107,11 @@ const INTERFACES: OptionInterface[] = [
     part: hubPart,
     accepts: hubAccepts((name, value) => ({ jwt: { secret: SECRET }, [name]: value })),
   },
-  { path: core, name: 'JwtClaimOptions', part: jwtPart, accepts: jwtAccepts },
-  { path: core, name: 'JwtSecretOptions', part: jwtPart },
-  { path: core, name: 'JwtKeysOptions', part: jwtPart },
-  { path: core, name: 'JwtJwksOptions', part: jwtPart, accepts: jwtAccepts },
-  { path: core, name: 'TicketOptions', part: ticketsPart },
+  { path: coreAuth, name: 'JwtClaimOptions', part: jwtPart, accepts: jwtAccepts },
+  { path: coreAuth, name: 'JwtSecretOptions', part: jwtPart },
+  { path: coreAuth, name: 'JwtKeysOptions', part: jwtPart },
+  { path: coreAuth, name: 'JwtJwksOptions', part: jwtPart, accepts: jwtAccepts },
+  { path: coreAuth, name: 'TicketOptions', part: ticketsPart },
   {
     path: redis,
     name: 'RedisBrokerOptions',

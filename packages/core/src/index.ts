@@ -3,6 +3,19 @@
  * on Node, Bun, Deno and Cloudflare Workers. Adapter authors import `@tidings/core/adapter`, broker
  * authors `@tidings/core/broker`; the wire contract is `@tidings/core/protocol`.
  */
+
+export type {
+  HmacAlgorithm,
+  JwtAlgorithm,
+  JwtClaimOptions,
+  JwtJwksOptions,
+  JwtKeysOptions,
+  JwtOptions,
+  JwtPublicKey,
+  JwtSecretOptions,
+  PublicKeyAlgorithm,
+  TicketOptions,
+} from './auth/auth-options.ts';
 export { createJwtVerifier, type JwtVerifier, signJwt, verifyJwt } from './auth/jwt.ts';
 export type { IssueTicketOptions } from './auth/ticket.ts';
 export type { Clock } from './clock.ts';
@@ -33,20 +46,10 @@ export type {
   ObservedValues,
 } from './meter.ts';
 export {
-  type HmacAlgorithm,
   HUB_DEFAULTS,
   type HubOptions,
   type HubOptionsView,
-  type JwtAlgorithm,
-  type JwtClaimOptions,
-  type JwtJwksOptions,
-  type JwtKeysOptions,
-  type JwtOptions,
-  type JwtPublicKey,
-  type JwtSecretOptions,
-  type PublicKeyAlgorithm,
   type ResolvedOptions,
-  type TicketOptions,
 } from './options.ts';
 export type { Principal, TopicAction } from './principal.ts';
 export { ERROR_CODES, type ErrorCode } from './protocol/codes.ts';

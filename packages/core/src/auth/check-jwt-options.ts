@@ -1,4 +1,4 @@
-import type { JwtOptions, JwtPublicKey } from '../options.ts';
+import type { JwtOptions, JwtPublicKey } from './auth-options.ts';
 import { isHmacAlgorithm, isPublicKeyAlgorithm, PUBLIC_KEY_ALGORITHMS } from './jwt-algorithms.ts';
 
 // Members only a private (or symmetric) JWK has: a verification key must never carry them.

@@ -1,4 +1,4 @@
-import type { HmacAlgorithm, PublicKeyAlgorithm } from '../options.ts';
+import type { HmacAlgorithm, PublicKeyAlgorithm } from './auth-options.ts';
 
 /** The HMAC algorithms, the only ones a shared secret verifies. */
 export const HMAC_ALGORITHMS: readonly HmacAlgorithm[] = ['HS256', 'HS384', 'HS512'];

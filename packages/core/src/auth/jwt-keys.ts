@@ -9,7 +9,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { TidingsError } from '../errors.ts';
-import type { JwtKeysOptions, JwtOptions, JwtPublicKey } from '../options.ts';
+import type { JwtKeysOptions, JwtOptions, JwtPublicKey } from './auth-options.ts';
 import { HMAC_ALGORITHMS, PUBLIC_KEY_ALGORITHMS } from './jwt-algorithms.ts';
 
 /** What a verifier needs from its hub: where to report a key-source failure, and the Retry-After of a 503. */

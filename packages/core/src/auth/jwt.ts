@@ -1,9 +1,9 @@
 import { errors, type JWTPayload, type JWTVerifyOptions, jwtVerify, SignJWT } from 'jose';
 import { isTidingsError, TidingsError } from '../errors.ts';
-import type { HmacAlgorithm, JwtOptions } from '../options.ts';
 import type { Principal } from '../principal.ts';
 // Tokens longer than this are refused before any parsing or crypto: a cheap bound on attacker input.
 import { MAX_TOKEN_LENGTH } from '../protocol/messages.ts';
+import type { HmacAlgorithm, JwtOptions } from './auth-options.ts';
 import { createKeySource, type JwtHooks } from './jwt-keys.ts';
 
 // Every refusal is the same error: telling an attacker which check failed helps them, and the
