@@ -17,21 +17,17 @@ import type { HubRequest } from '../hub-request.ts';
 import { createMemoryBroker } from '../memory-broker.ts';
 import type { ResolvedOptions } from '../options.ts';
 import type { Principal } from '../principal.ts';
-import { toJson } from '../protocol/codec.ts';
 import { DEFAULT_EVENT } from '../protocol/messages.ts';
-import { RESERVED_EVENT_PREFIX } from '../protocol/presence.ts';
-import { isValidEventName, isValidTopic } from '../protocol/topics.ts';
 import type { HubStats } from '../stats.ts';
 import { Admission } from './admission.ts';
 import { Conflation } from './conflation.ts';
 import type { Connection, ConnectionOwner, EndReason, Transport } from './connection.ts';
 import { HubOperator } from './hub-operator.ts';
 import { pacedGoLive, pacedReplay } from './paced-replay.ts';
+import { toPublishInput } from './publish-input.ts';
 import { RateWindow } from './rate-window.ts';
 import { Registry } from './registry.ts';
 import { Ticker } from './ticker.ts';
-
-const encoder = new TextEncoder();
 
 // After the current I/O turn: `setImmediate` where the runtime has one (Node, Bun, Deno), which runs
 // right after pending I/O instead of a clamped timer; `setTimeout(0)` elsewhere (workerd). Not the
@@ -410,10 +406,10 @@ export class HubContext implements ConnectionOwner {
   }
 
   /**
-   * Validates, serialises once, and stores an event; live subscribers get it through the broker.
-   * `tx` (server code only) is handed to a transactional broker to publish inside the app's
-   * transaction. `key`, an idempotency key already scoped to its caller (see
-   * idempotency-scope.ts), makes a repeat within the window a `DuplicatePublish` of the first.
+   * Validates, serialises once (see publish-input.ts), and stores an event; live subscribers get it
+   * through the broker. `tx` (server code only) is handed to a transactional broker to publish
+   * inside the app's transaction. `key`, an idempotency key already scoped to its caller, makes a
+   * repeat within the window a `DuplicatePublish` of the first.
    */
   async publish(
     topic: unknown,
@@ -423,38 +419,7 @@ export class HubContext implements ConnectionOwner {
     tx?: unknown,
     key?: string,
   ): Promise<EventRecord | DuplicatePublish> {
-    if (tx !== undefined && !this.broker.transactional) {
-      throw new TypeError('publish({ tx }) needs a transactional broker, such as @tidings/postgres');
-    }
-    if (key !== undefined && !this.broker.idempotent) {
-      // Server code gets a programming error; a client a refusal it must not retry.
-      if (route === undefined) {
-        throw new TypeError(
-          'publish({ idempotencyKey }) needs a broker with idempotency keys (Broker.idempotent)',
-        );
-      }
-      throw new TidingsError('bad_request', 'this server does not take idempotency keys');
-    }
-    if (!isValidTopic(topic)) throw new TidingsError('bad_request', 'invalid topic name');
-    if (!isValidEventName(event)) throw new TidingsError('bad_request', 'invalid event name');
-    if (event.startsWith(RESERVED_EVENT_PREFIX)) {
-      throw new TidingsError(
-        'bad_request',
-        `event names starting with ${RESERVED_EVENT_PREFIX} are reserved`,
-      );
-    }
-    const json = toJson(data);
-    if (json === undefined) throw new TidingsError('bad_request', 'data must be JSON-serialisable');
-    // Characters are at most 3 UTF-8 bytes each, so short data skips the encode entirely.
-    if (
-      json.length * 3 > this.options.maxMessageBytes &&
-      encoder.encode(json).length > this.options.maxMessageBytes
-    ) {
-      throw new TidingsError('payload_too_large', `data over ${this.options.maxMessageBytes} bytes`);
-    }
-    const input: PublishInput = { topic, event, data: json };
-    if (tx !== undefined) input.tx = tx;
-    if (key !== undefined) input.idempotency = { key, windowMs: this.options.idempotencyWindowMs };
+    const input = toPublishInput({ topic, data, event, route, tx, key }, this.options, this.broker);
     try {
       return await this.store(input);
     } catch (error) {
