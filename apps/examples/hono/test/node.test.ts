@@ -85,14 +85,20 @@ describe('example-hono on Node', () => {
     const socket = new WebSocket(`${running.url.replace('http', 'ws')}/realtime/ws?topics=notes`);
     cleanups.push(() => socket.terminate());
     socket.on('open', () => socket.send(JSON.stringify({ type: 'auth', token })));
-    socket.on('message', (data) => {
-      const message = JSON.parse(String(data));
-      if (message.type === 'event') wsEvents.push(message);
+    // The hub counts a socket from its upgrade, before its auth message is verified; it is
+    // subscribed when its `welcome` comes. A note posted before that would precede its start.
+    const welcomed = new Promise<void>((resolve) => {
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        if (message.type === 'welcome') resolve();
+        if (message.type === 'event') wsEvents.push(message);
+      });
     });
     const longPoll = fetch(`${running.url}/realtime/long-poll?topics=notes&timeout=5`, {
       headers: { authorization: `Bearer ${token}` },
     });
     await untilConnected({ ws: 1, sse: 1, longPoll: 1 });
+    await welcomed;
 
     const res = await postNote('hello from Hono');
     expect(res.status).toBe(201);
