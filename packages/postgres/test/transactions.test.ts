@@ -180,6 +180,27 @@ describe('publishing inside transactions', () => {
     await unrelated.query('ROLLBACK');
   });
 
+  it('a transaction that deletes events (a trim) takes no seq: it holds nothing back, and a reader sees its write', async () => {
+    const {
+      pool,
+      schema,
+      brokers: [a, b],
+    } = await setup();
+    const seenB = listen(b!);
+    await publishPlain(a!, 'old');
+    await waitFor(() => seenB.length === 1, 'the first event');
+    // What a trim does (another node's, or this one's), held open: it writes to the events table
+    // but never takes a seq, so no seq it could commit below is pending.
+    const trim = await begin(pool);
+    await trim.query(`DELETE FROM ${schema}.events WHERE seq = 1`);
+    const written = await publishPlain(a!, 'while a trim runs');
+    const read = await a!.readAfter(['notes'], a!.head().epoch, 1);
+    expect('events' in read && read.events.map((r) => r.seq)).toEqual([written.seq]);
+    await waitFor(() => seenB.length === 2, 'the event, with the trim still open');
+    expect(datas(seenB)).toEqual(['old', 'while a trim runs']);
+    await trim.query('ROLLBACK');
+  });
+
   it('a node that starts while a transaction holds a seq waits for it, then misses nothing', async () => {
     const {
       pool,

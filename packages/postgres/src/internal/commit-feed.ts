@@ -4,7 +4,7 @@ import { type BrokerHead, type BrokerListener, EventRecord, formatEventId } from
 export interface RoundState {
   epoch: string;
   issued: number;
-  /** Virtual transaction ids of the transactions holding the events table's write lock. */
+  /** Virtual transaction ids of the open transactions that took seqs (they hold the sequence's lock). */
   writers: string[];
 }
 
@@ -40,9 +40,9 @@ interface Target {
 /**
  * This node's view of the log, delivered in seq order, each event once, and never past a seq some
  * open transaction may still commit below. Seqs are taken when a row is inserted but become visible
- * at commit, so a later seq can commit first. Each round reads the last seq issued, then the
- * transactions writing to the events table (each took its lock before its seq): once all of those
- * are gone, every seq up to that one is final, committed or never to be, and is delivered. A
+ * at commit, so a later seq can commit first. Each round reads the last seq issued, then the open
+ * transactions that took seqs (each locked the sequence before its seq): once all of those are
+ * gone, every seq up to that one is final, committed or never to be, and is delivered. A
  * transaction that stays open holds delivery back, never skips an event.
  */
 export class CommitFeed {

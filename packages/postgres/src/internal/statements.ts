@@ -141,12 +141,14 @@ SELECT (SELECT epoch FROM ${s}.meta) AS epoch,
   (SELECT coalesce(array_agg(time::text ORDER BY seq), '{}') FROM page) AS times`,
 
     // $1 this node's head. The epoch, the last seq issued, and, only when that is ahead of the
-    // head, the transactions writing to the events table now. Any transaction that took a seq holds
-    // RowExclusiveLock on the table from before taking it until it ends, and the seq is read before
-    // the locks are: so every seq up to `issued` is final once all of those transactions are gone.
+    // head, the transactions that took seqs and are still open. `nextval` takes RowExclusiveLock on
+    // the sequence before it hands out a seq and holds it until the transaction ends, and the seq is
+    // read before the locks are: so every seq up to `issued` is final once all of those are gone.
+    // The sequence's lock, not the table's: a trim deletes from the table but takes no seq, and
+    // must not hold delivery back.
     round: `SELECT (SELECT epoch FROM ${s}.meta) AS epoch, s.issued::text AS issued,
   (SELECT coalesce(array_agg(l.virtualtransaction), '{}') FROM pg_locks l
-    WHERE s.issued > $1 AND l.locktype = 'relation' AND l.relation = '${s}.events'::regclass
+    WHERE s.issued > $1 AND l.locktype = 'relation' AND l.relation = '${s}.events_seq_seq'::regclass
       AND l.mode = 'RowExclusiveLock' AND l.granted AND l.pid <> pg_backend_pid()) AS writers
 FROM (SELECT coalesce(pg_sequence_last_value('${s}.events_seq_seq'), 0) AS issued OFFSET 0) s`,
 
