@@ -4,6 +4,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresBroker, type PostgresBroker } from '../src/index.ts';
+import { createStatements } from '../src/internal/statements.ts';
 import { usePgScratch } from './helpers/shared-pg.ts';
 import { sleep, waitFor } from './helpers/wait-for.ts';
 
@@ -199,6 +200,29 @@ describe('publishing inside transactions', () => {
     await waitFor(() => seenB.length === 2, 'the event, with the trim still open');
     expect(datas(seenB)).toEqual(['old', 'while a trim runs']);
     await trim.query('ROLLBACK');
+  });
+
+  it("another node's reads take no writer's lock: a reader held mid-statement holds nothing back", async () => {
+    const {
+      pool,
+      schema,
+      brokers: [a, b],
+    } = await setup();
+    const seenB = listen(b!);
+    await publishPlain(a!, 'old');
+    await waitFor(() => seenB.length === 1, 'the first event');
+    // Every node runs these two statements on each notification and each replay. Held open in a
+    // transaction they stand for a node caught mid-round; they draw no seq, so they hold nothing back.
+    const sql = createStatements(schema);
+    const reader = await begin(pool);
+    await reader.query(sql.round, [0]);
+    await reader.query(sql.read, [['notes'], [100], 0, 1, 10]);
+    const written = await publishPlain(a!, 'while a node reads');
+    const read = await a!.readAfter(['notes'], a!.head().epoch, 1);
+    expect('events' in read && read.events.map((r) => r.seq)).toEqual([written.seq]);
+    await waitFor(() => seenB.length === 2, 'the event, with the reader still open');
+    expect(datas(seenB)).toEqual(['old', 'while a node reads']);
+    await reader.query('ROLLBACK');
   });
 
   it('a node that starts while a transaction holds a seq waits for it, then misses nothing', async () => {

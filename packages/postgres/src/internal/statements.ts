@@ -20,6 +20,15 @@ export interface Statements {
 // Postgres's clock in ms, so every node agrees on ages.
 const NOW = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 
+/**
+ * The last seq issued, read from the sequence's row. `pg_sequence_last_value` would lock the
+ * sequence with RowExclusiveLock, the very lock a round counts as a writer's, so every node reading
+ * at that moment would hold the others' delivery back; a plain read takes AccessShareLock only.
+ */
+function issued(s: string): string {
+  return `(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ${s}.events_seq_seq)`;
+}
+
 function upsertMarks(s: string): string {
   return `INSERT INTO ${s}.topics (topic, lost) SELECT topic, max(seq) FROM gone GROUP BY topic
 ON CONFLICT (topic) DO UPDATE SET lost = GREATEST(${s}.topics.lost, excluded.lost)`;
@@ -32,9 +41,9 @@ ON CONFLICT (topic) DO UPDATE SET lost = GREATEST(${s}.topics.lost, excluded.los
  * (its insert waits for that transaction: commit, and `claim` returns that publish's seq; roll
  * back, and this one is the first), keeps the stored seq unless the key has lapsed. The event is
  * inserted only when `claim` took the fresh seq; the NOTIFY only with it. A repeat answers
- * `duplicate` with the first event's seq and epoch. Drawing the seq takes the table's lock first
- * (it is taken when the statement is parsed), so the feed's horizon holds as for any publish; a
- * duplicate leaves its drawn seq unused, like a rolled-back publish.
+ * `duplicate` with the first event's seq and epoch. `nextval` locks the sequence before it draws
+ * the seq, so the feed's horizon holds as for any publish; a duplicate leaves its drawn seq unused,
+ * like a rolled-back publish.
  */
 function keyedInsert(s: string): string {
   return `n AS (SELECT nextval('${s}.events_seq_seq') AS seq, ${NOW} AS now),
@@ -132,7 +141,7 @@ page AS (
   ORDER BY e.seq LIMIT $5
 )
 SELECT (SELECT epoch FROM ${s}.meta) AS epoch,
-  coalesce(pg_sequence_last_value('${s}.events_seq_seq'), 0)::text AS issued,
+  ${issued(s)}::text AS issued,
   (SELECT coalesce(array_agg(topic), '{}') FROM info WHERE lost) AS lost,
   (SELECT coalesce(array_agg(seq::text ORDER BY seq), '{}') FROM page) AS seqs,
   (SELECT coalesce(array_agg(topic ORDER BY seq), '{}') FROM page) AS topics,
@@ -150,7 +159,7 @@ SELECT (SELECT epoch FROM ${s}.meta) AS epoch,
   (SELECT coalesce(array_agg(l.virtualtransaction), '{}') FROM pg_locks l
     WHERE s.issued > $1 AND l.locktype = 'relation' AND l.relation = '${s}.events_seq_seq'::regclass
       AND l.mode = 'RowExclusiveLock' AND l.granted AND l.pid <> pg_backend_pid()) AS writers
-FROM (SELECT coalesce(pg_sequence_last_value('${s}.events_seq_seq'), 0) AS issued OFFSET 0) s`,
+FROM (SELECT ${issued(s)} AS issued OFFSET 0) s`,
 
     // $1 after seq, $2 up to seq, $3 page size: every event in that range, and whether a loss mark
     // falls in it (a row trimmed before this node delivered it).
