@@ -181,49 +181,46 @@ describe('publishing inside transactions', () => {
     await unrelated.query('ROLLBACK');
   });
 
-  it('a transaction that deletes events (a trim) takes no seq: it holds nothing back, and a reader sees its write', async () => {
-    const {
-      pool,
-      schema,
-      brokers: [a, b],
-    } = await setup();
-    const seenB = listen(b!);
-    await publishPlain(a!, 'old');
-    await waitFor(() => seenB.length === 1, 'the first event');
-    // What a trim does (another node's, or this one's), held open: it writes to the events table
-    // but never takes a seq, so no seq it could commit below is pending.
-    const trim = await begin(pool);
-    await trim.query(`DELETE FROM ${schema}.events WHERE seq = 1`);
-    const written = await publishPlain(a!, 'while a trim runs');
-    const read = await a!.readAfter(['notes'], a!.head().epoch, 1);
-    expect('events' in read && read.events.map((r) => r.seq)).toEqual([written.seq]);
-    await waitFor(() => seenB.length === 2, 'the event, with the trim still open');
-    expect(datas(seenB)).toEqual(['old', 'while a trim runs']);
-    await trim.query('ROLLBACK');
-  });
+  // Transactions that touch the events' tables but draw no seq, held open: none of them may hold
+  // delivery back, and a reader must see its own write at once.
+  const seqless: { what: string; run(tx: pg.PoolClient, schema: string): Promise<unknown> }[] = [
+    {
+      // What a trim does (another node's, or this one's): it writes to the events table.
+      what: 'a trim (a DELETE on events)',
+      run: (tx, schema) => tx.query(`DELETE FROM ${schema}.events WHERE seq = 1`),
+    },
+    {
+      // What every node runs on each notification and each replay: a node caught mid-round.
+      what: "a node's round and replay",
+      run: async (tx, schema) => {
+        const sql = createStatements(schema);
+        await tx.query(sql.round, [0]);
+        await tx.query(sql.read, [['notes'], [100], 0, 1, 10]);
+      },
+    },
+  ];
 
-  it("another node's reads take no writer's lock: a reader held mid-statement holds nothing back", async () => {
-    const {
-      pool,
-      schema,
-      brokers: [a, b],
-    } = await setup();
-    const seenB = listen(b!);
-    await publishPlain(a!, 'old');
-    await waitFor(() => seenB.length === 1, 'the first event');
-    // Every node runs these two statements on each notification and each replay. Held open in a
-    // transaction they stand for a node caught mid-round; they draw no seq, so they hold nothing back.
-    const sql = createStatements(schema);
-    const reader = await begin(pool);
-    await reader.query(sql.round, [0]);
-    await reader.query(sql.read, [['notes'], [100], 0, 1, 10]);
-    const written = await publishPlain(a!, 'while a node reads');
-    const read = await a!.readAfter(['notes'], a!.head().epoch, 1);
-    expect('events' in read && read.events.map((r) => r.seq)).toEqual([written.seq]);
-    await waitFor(() => seenB.length === 2, 'the event, with the reader still open');
-    expect(datas(seenB)).toEqual(['old', 'while a node reads']);
-    await reader.query('ROLLBACK');
-  });
+  it.each(seqless)(
+    '$what takes no seq: held open, it holds nothing back, and a reader sees its write',
+    async ({ run }) => {
+      const {
+        pool,
+        schema,
+        brokers: [a, b],
+      } = await setup();
+      const seenB = listen(b!);
+      await publishPlain(a!, 'old');
+      await waitFor(() => seenB.length === 1, 'the first event');
+      const open = await begin(pool);
+      await run(open, schema);
+      const written = await publishPlain(a!, 'while it is open');
+      const read = await a!.readAfter(['notes'], a!.head().epoch, 1);
+      expect('events' in read && read.events.map((r) => r.seq)).toEqual([written.seq]);
+      await waitFor(() => seenB.length === 2, 'the event, with that transaction still open');
+      expect(datas(seenB)).toEqual(['old', 'while it is open']);
+      await open.query('ROLLBACK');
+    },
+  );
 
   it('a node that starts while a transaction holds a seq waits for it, then misses nothing', async () => {
     const {
